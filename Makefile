@@ -1,0 +1,83 @@
+# Convenience targets for users of buildroot4kubernetes.
+#
+#   make                  check out Buildroot, configure BOARD, build, compress images
+#   make BOARD=raspberrypi3-64
+#   make run              boot the pc image in QEMU (disk.img, data.img, images.iso)
+#   make graph-size.png   Buildroot's filesystem size graph
+#   make sbom             CycloneDX SBOM from Buildroot's own generator
+#   make check            the test suite (see README.md)
+#
+# This tree is a BR2_EXTERNAL: Buildroot-native users can ignore this file and run
+#   make -C /path/to/buildroot BR2_EXTERNAL=$(CURDIR) pc_defconfig
+
+# The Buildroot LTS release this tree is checked against (README.md, "Versions").
+BUILDROOT_VERSION := 2026.02.3
+BUILDROOT_URL := https://gitlab.com/buildroot.org/buildroot.git
+
+BOARDS := pc raspberrypi3-64
+BOARD ?= pc
+defconfig_pc := pc_defconfig
+defconfig_raspberrypi3-64 := raspberrypi3_64_k8s_defconfig
+DEFCONFIG := $(defconfig_$(BOARD))
+ifeq ($(DEFCONFIG),)
+$(error unknown BOARD '$(BOARD)'; known boards: $(BOARDS))
+endif
+
+# A user-provided Buildroot checkout wins; otherwise ./buildroot is cloned.
+BUILDROOT_DIR ?= $(CURDIR)/buildroot
+O ?= $(CURDIR)/output/$(BOARD)
+IMAGES := $(O)/images
+BR := $(MAKE) -C $(BUILDROOT_DIR) O=$(O) BR2_EXTERNAL=$(CURDIR)
+
+.PHONY: all build config buildroot run sbom check menuconfig savedefconfig clean
+
+all: build
+
+$(BUILDROOT_DIR)/Makefile:
+	git clone --depth 1 --branch $(BUILDROOT_VERSION) $(BUILDROOT_URL) $(BUILDROOT_DIR)
+
+buildroot: $(BUILDROOT_DIR)/Makefile
+
+$(O)/.config: configs/$(DEFCONFIG) | $(BUILDROOT_DIR)/Makefile
+	$(BR) $(DEFCONFIG)
+
+config: $(O)/.config
+
+build: $(O)/.config
+	$(BR)
+	@echo "images in $(IMAGES):"; ls -l $(IMAGES)
+
+menuconfig savedefconfig: $(O)/.config
+	$(BR) $@
+
+graph-size.png: $(O)/.config
+	$(BR) BR2_GRAPH_OUT=png graph-size
+	cp $(O)/graphs/graph-size.png $@
+
+sbom: $(O)/.config
+	$(BR) --no-print-directory -s show-info > $(O)/show-info.json
+	python3 $(BUILDROOT_DIR)/utils/generate-cyclonedx -i $(O)/show-info.json -o $(O)/sbom.cdx.json
+	@echo "SBOM: $(O)/sbom.cdx.json"
+
+# The pc image as the seed booted it: disk.img (system), data.img (/data, created
+# empty on first run), images.iso (offline container images, if built).
+DATA_IMG := $(CURDIR)/output/data.img
+QEMU_MEM ?= 4096
+QEMU_CPUS ?= 2
+run:
+	@test -f $(CURDIR)/output/pc/images/disk.img || { echo "no output/pc/images/disk.img: run 'make' first" >&2; exit 1; }
+	@test -f $(DATA_IMG) || qemu-img create -f raw $(DATA_IMG) 20G
+	qemu-system-x86_64 -m $(QEMU_MEM) -smp $(QEMU_CPUS) \
+		$$(test -w /dev/kvm && echo -enable-kvm -cpu host) \
+		-drive file=$(CURDIR)/output/pc/images/disk.img,format=raw,if=virtio \
+		-drive file=$(DATA_IMG),format=raw,if=virtio \
+		$$(test -f $(CURDIR)/output/images.iso && echo -drive file=$(CURDIR)/output/images.iso,media=cdrom,readonly=on) \
+		-netdev user,id=net0,hostfwd=tcp::6443-:6443,hostfwd=tcp::2222-:22 \
+		-device virtio-net-pci,netdev=net0 \
+		-nographic
+
+check:
+	tests/run
+
+clean:
+	rm -rf $(O)
