@@ -5,6 +5,10 @@
 # `make images.iso BOARD=pc REGISTRY_MIRROR=...` and the ISO compared with what
 # was pushed: label, exactly the expected images, each the amd64 variant
 # (config digest = image ID, manifest digest), tagged with its name, sha256s.
+# Then the node's loader (usr/libexec/b4k/load-images) on that bundle, with a
+# stub docker that loads docker-archives into a directory: all images loaded
+# once, nothing the second time, only a missing one the third; a corrupt or
+# truncated bundle is refused by image name with nothing loaded.
 # Needs a kubeadm for this host: KUBEADM, or scripts/host-kubeadm builds one
 # from the Go module proxy (~3 min on 2 cores, once; cached).
 set -eu
@@ -23,6 +27,7 @@ export KUBERNETES_VERSION="$version"
 
 tmp=$(mktemp -d)
 registry_pid=
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	[ -z "$registry_pid" ] || kill "$registry_pid" 2>/dev/null || true
 	rm -rf "$tmp"
@@ -134,3 +139,67 @@ for f in fail:
 print(f"images.iso: {len(rows)} images checked against the registry")
 sys.exit(1 if fail else 0)
 PY
+
+# The loader, against a stub docker keeping tags as files in $tmp/docker.
+mkdir -p "$tmp/bin"
+cat >"$tmp/bin/docker" <<'STUB'
+#!/bin/sh
+set -eu
+d=$DOCKER_STUB
+mkdir -p "$d/tags"
+key() { echo "$1" | tr '/:' '__'; }
+case "$1 $2" in
+"image inspect") cat "$d/tags/$(key "$5")" 2>/dev/null ;;
+"image rm") rm "$d/tags/$(key "$3")" ;;
+"load -q")
+	echo "$4" >>"$d/loads"
+	/usr/bin/python3 - "$4" "$d/tags" <<'PY'
+import hashlib, json, os, sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    for m in json.load(t.extractfile("manifest.json")):
+        i = "sha256:" + hashlib.sha256(t.extractfile(m["Config"]).read()).hexdigest()
+        for tag in m["RepoTags"]:
+            open(os.path.join(sys.argv[2], tag.replace("/", "_").replace(":", "_")), "w").write(i + "\n")
+PY
+	;;
+*) echo "docker stub: unexpected: $*" >&2; exit 1 ;;
+esac
+STUB
+chmod +x "$tmp/bin/docker"
+loader=board/common/rootfs-overlay/usr/libexec/b4k/load-images
+load() { # bundle-dir state-dir
+	DOCKER_STUB=$2/docker STATE_DIRECTORY=$2 RUNTIME_DIRECTORY=$2/run PATH="$tmp/bin:$PATH" \
+		sh "$loader" "$1" >"$2/out" 2>&1
+}
+loads() { if [ -f "$1/docker/loads" ]; then wc -l <"$1/docker/loads"; else echo 0; fi; }
+n=$(wc -l <"$tmp/expected-names")
+fail=0
+s=$tmp/s1
+mkdir -p "$s"
+load "$tmp/iso" "$s" || { cat "$s/out"; fail=1; }
+[ "$(loads "$s")" -eq "$n" ] || { echo "FAIL: loader loaded $(loads "$s") of $n images"; fail=1; }
+if ! load "$tmp/iso" "$s" || ! grep -q 'already loaded' "$s/out" || [ "$(loads "$s")" -ne "$n" ]; then
+	echo "FAIL: second run was not a no-op"; cat "$s/out"; fail=1
+fi
+rm "$s/docker/tags/registry.k8s.io_pause_"*
+if ! load "$tmp/iso" "$s" || [ "$(loads "$s")" -ne $((n + 1)) ]; then
+	echo "FAIL: a missing image was not loaded again"; cat "$s/out"; fail=1
+fi
+
+cp -r "$tmp/iso" "$tmp/bad"
+chmod -R u+w "$tmp/bad"
+victim=$(grep 'flannel-cni-plugin' "$tmp/bad/MANIFEST" | cut -d' ' -f2)
+printf 'X' | dd of="$tmp/bad/$victim" bs=1 seek=4000 conv=notrunc 2>/dev/null
+s=$tmp/s2
+mkdir -p "$s"
+if load "$tmp/bad" "$s" || [ "$(loads "$s")" -ne 0 ] || ! grep -q "flannel-cni-plugin.*corrupt" "$s/out"; then
+	echo "FAIL: a corrupt bundle was not refused by name with nothing loaded"; cat "$s/out"; fail=1
+fi
+rm "$tmp/bad/$(grep 'kube-proxy' "$tmp/bad/MANIFEST" | cut -d' ' -f2)"
+s=$tmp/s3
+mkdir -p "$s"
+if load "$tmp/bad" "$s" || [ "$(loads "$s")" -ne 0 ] || ! grep -q "kube-proxy.*missing" "$s/out"; then
+	echo "FAIL: a truncated bundle was not refused by name"; cat "$s/out"; fail=1
+fi
+[ "$fail" -ne 0 ] || echo "loader: $n images loaded once, reloads only what is missing, refuses bad bundles by name"
+exit "$fail"
