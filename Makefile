@@ -3,6 +3,7 @@
 #   make                  check out Buildroot, configure BOARD, build, compress images
 #   make BOARD=raspberrypi3-64
 #   make run              boot the pc image in QEMU (disk.img, data.img, images.iso)
+#   make images.iso       the offline container images of BOARD (README.md, "Offline images")
 #   make graph-size.png   Buildroot's filesystem size graph
 #   make sbom             CycloneDX SBOM from Buildroot's own generator
 #   make check            the test suite (see README.md)
@@ -29,7 +30,7 @@ O ?= $(CURDIR)/output/$(BOARD)
 IMAGES := $(O)/images
 BR := $(MAKE) -C $(BUILDROOT_DIR) O=$(O) BR2_EXTERNAL=$(CURDIR)
 
-.PHONY: all build config buildroot run sbom check menuconfig savedefconfig clean
+.PHONY: all build config buildroot run images.iso sbom check menuconfig savedefconfig clean
 
 all: build
 
@@ -71,10 +72,23 @@ run:
 		$$(test -w /dev/kvm && echo -enable-kvm -cpu host) \
 		-drive file=$(CURDIR)/output/pc/images/disk.img,format=raw,if=virtio \
 		-drive file=$(DATA_IMG),format=raw,if=virtio \
-		$$(test -f $(CURDIR)/output/images.iso && echo -drive file=$(CURDIR)/output/images.iso,media=cdrom,readonly=on) \
+		$$(test -f $(IMAGES_ISO) && echo -drive file=$(IMAGES_ISO),media=cdrom,readonly=on) \
 		-netdev user,id=net0,hostfwd=tcp::6443-:6443,hostfwd=tcp::2222-:22 \
 		-device virtio-net-pci,netdev=net0 \
 		-nographic
+
+# The offline image bundle (scripts/images-iso): kubeadm's images for the pinned
+# Kubernetes plus board/common/images/images.txt, for the board's architecture.
+# KUBEADM: a kubeadm for this host (default: Buildroot's host-kubernetes if built,
+# else one built from the Go module proxy); REGISTRY_MIRROR=host:port: pull
+# through a plain-HTTP registry instead of the images' own registries.
+IMAGES_ISO ?= $(CURDIR)/output/images-$(BOARD).iso
+arch_pc := amd64
+arch_raspberrypi3-64 := arm64
+KUBEADM ?= $(wildcard $(O)/host/bin/kubeadm)
+images.iso:
+	ARCH=$(arch_$(BOARD)) KUBEADM=$(KUBEADM) REGISTRY_MIRROR=$(REGISTRY_MIRROR) \
+		scripts/images-iso $(IMAGES_ISO)
 
 check:
 	tests/run

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Buildroot post-build script of both boards (BR2_ROOTFS_POST_BUILD_SCRIPT),
+# run after board/common/rootfs-overlay is copied: $1 is the target directory.
+set -eu
+target=${1:?usage: $0 TARGET_DIR}
+ext=${BR2_EXTERNAL_KUBERNETES_PATH:-$(cd "$(dirname "$0")/../.." && pwd)}
+
+# The Kubernetes version, for k8s-init and the boot units: its one source is
+# KUBERNETES_VERSION in package/kubernetes/kubernetes.mk.
+mk=$ext/package/kubernetes/kubernetes.mk
+version=$(sed -n 's/^KUBERNETES_VERSION[[:space:]]*=[[:space:]]*v\{0,1\}\([0-9][0-9.]*\)[[:space:]]*$/v\1/p' "$mk")
+case $version in
+v1.*.*) ;;
+*) echo "$0: no 'KUBERNETES_VERSION = 1.x.y' line in $mk" >&2; exit 1 ;;
+esac
+mkdir -p "$target/usr/share/b4k"
+echo "$version" >"$target/usr/share/b4k/kubernetes-version"
+
+# sshd keeps the first value it reads: include the drop-ins (key-only login)
+# before anything else in sshd_config.
+cfg=$target/etc/ssh/sshd_config
+if [ -f "$cfg" ] && ! grep -q '^Include /etc/ssh/sshd_config.d/\*.conf' "$cfg"; then
+	sed -i '1i Include /etc/ssh/sshd_config.d/*.conf' "$cfg"
+fi
+
+# No default password: an empty root password (Buildroot's default when
+# BR2_TARGET_GENERIC_ROOT_PASSWD is empty) becomes a locked one.
+if [ -f "$target/etc/shadow" ]; then
+	sed -i 's/^root::/root:*:/' "$target/etc/shadow"
+fi

@@ -1,0 +1,41 @@
+#!/bin/sh
+# board/common/post-build.sh on a fake target: the Kubernetes version comes from
+# package/kubernetes/kubernetes.mk (both "1.x.y" and "v1.x.y" spellings), sshd
+# includes the key-only drop-in before anything else, an empty root password
+# is locked, and a second run changes nothing. With BUILDROOT_DIR, Buildroot's
+# own support/scripts/check-merged accepts the overlay for a merged /usr and bin.
+set -eu
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+for spelling in 1.37.1 v1.37.1; do
+	ext=$tmp/ext-$spelling target=$tmp/target-$spelling
+	mkdir -p "$ext/package/kubernetes" "$target/etc/ssh"
+	printf 'KUBERNETES_VERSION = %s\n' "$spelling" >"$ext/package/kubernetes/kubernetes.mk"
+	printf '#PermitRootLogin prohibit-password\nUsePAM yes\n' >"$target/etc/ssh/sshd_config"
+	printf 'root::19000:0:99999:7:::\nsshd:*:::::::\n' >"$target/etc/shadow"
+	BR2_EXTERNAL_KUBERNETES_PATH=$ext sh board/common/post-build.sh "$target"
+	cp -r "$target" "$tmp/once"
+	BR2_EXTERNAL_KUBERNETES_PATH=$ext sh board/common/post-build.sh "$target"
+	diff -r "$tmp/once" "$target" || { echo "FAIL: a second post-build run changed the target"; fail=1; }
+	rm -rf "$tmp/once"
+	[ "$(cat "$target/usr/share/b4k/kubernetes-version")" = v1.37.1 ] ||
+		{ echo "FAIL: kubernetes-version from '$spelling'"; fail=1; }
+	[ "$(head -n1 "$target/etc/ssh/sshd_config")" = 'Include /etc/ssh/sshd_config.d/*.conf' ] ||
+		{ echo "FAIL: sshd_config does not include the drop-ins first"; fail=1; }
+	grep -q '^root:\*:' "$target/etc/shadow" || { echo "FAIL: root password not locked"; fail=1; }
+done
+mkdir -p "$tmp/bad/package/kubernetes" "$tmp/t"
+echo 'KUBERNETES_VERSION = latest' >"$tmp/bad/package/kubernetes/kubernetes.mk"
+if BR2_EXTERNAL_KUBERNETES_PATH=$tmp/bad sh board/common/post-build.sh "$tmp/t" 2>/dev/null; then
+	echo "FAIL: post-build accepted a version that is not 1.x.y"; fail=1
+fi
+if [ -n "${BUILDROOT_DIR:-}" ]; then
+	"$BUILDROOT_DIR/support/scripts/check-merged" -t overlay -u -b board/common/rootfs-overlay ||
+		{ echo "FAIL: Buildroot's check-merged"; fail=1; }
+else
+	echo "note: BUILDROOT_DIR unset: Buildroot's check-merged not run on the overlay"
+fi
+[ "$fail" -ne 0 ] || echo "post-build: OK"
+exit "$fail"

@@ -1,0 +1,90 @@
+#!/bin/sh
+# The overlay's systemd units, drop-ins, presets and fstab, checked by Debian's
+# systemd itself against a scratch root: the host's systemd units, then
+# board/common/rootfs-overlay, then the units of the tree's packages (stubs
+# where a package is absent), then stub executables for what other packages
+# install. Checks: `systemd-analyze verify` of every unit the overlay ships or
+# changes; `systemctl preset-all` enables the units the image must start;
+# systemd-fstab-generator turns /etc/fstab into root growfs and /data makefs.
+set -eu
+cd "$(dirname "$0")/.."
+for tool in systemd-analyze systemctl; do
+	command -v $tool >/dev/null || { echo "SKIP: $tool not found (apt-get install systemd)"; exit 77; }
+done
+overlay=board/common/rootfs-overlay
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+root=$tmp/root
+units=$root/usr/lib/systemd/system
+mkdir -p "$root/usr/lib/systemd" "$root/usr/bin" "$root/usr/sbin"
+cp -a /lib/systemd/system "$root/usr/lib/systemd/"
+cp -a "$overlay/." "$root/"
+
+# Units of other packages: the tree's own when present, else stubs.
+stub_unit() { # name exec
+	[ -e "$units/$1" ] && return 0
+	case $1 in
+	*.socket) printf '[Socket]\nListenStream=/run/%s\n[Install]\nWantedBy=sockets.target\n' "$1" ;;
+	*) printf '[Service]\nExecStart=%s\n[Install]\nWantedBy=multi-user.target\n' "$2" ;;
+	esac >"$units/$1"
+}
+for f in package/cri-dockerd/cri-docker.service package/cri-dockerd/cri-docker.socket \
+	package/kubernetes/kubelet.service; do
+	[ ! -f "$f" ] || cp "$f" "$units/"
+done
+if [ -f package/kubernetes/10-kubeadm.conf ]; then
+	mkdir -p "$units/kubelet.service.d"
+	cp package/kubernetes/10-kubeadm.conf "$units/kubelet.service.d/"
+fi
+stub_unit cri-docker.service "/usr/bin/cri-dockerd --container-runtime-endpoint fd://"
+stub_unit cri-docker.socket
+stub_unit kubelet.service /usr/bin/kubelet
+stub_unit docker.service /usr/bin/dockerd # docker-engine
+stub_unit containerd.service /usr/bin/containerd # containerd
+stub_unit nfs-server.service /usr/sbin/rpc.nfsd # nfs-utils
+stub_unit sshd.service /usr/sbin/sshd # openssh
+# Executables other packages install (the overlay's own must be real).
+for exe in usr/bin/cri-dockerd usr/bin/kubelet usr/bin/kubeadm usr/bin/dockerd \
+	usr/bin/containerd usr/bin/docker usr/sbin/rpc.nfsd usr/sbin/exportfs usr/sbin/sshd \
+	usr/bin/mkdir usr/bin/mount usr/bin/umount; do
+	[ -e "$root/$exe" ] || { printf '#!/bin/sh\n' >"$root/$exe" && chmod +x "$root/$exe"; }
+done
+
+fail=0
+# Every unit the overlay ships, and every unit it changes with a drop-in.
+verify=$(cd "$overlay/usr/lib/systemd/system" && {
+	ls -- *.service *.socket *.mount *.timer 2>/dev/null || true
+	for d in *.d; do echo "${d%.d}"; done
+} | sort -u)
+echo "systemd-analyze verify: $(echo "$verify" | tr "\n" " ")"
+# shellcheck disable=SC2086 # one word per unit
+if ! (cd "$units" && systemd-analyze verify --root="$root" $verify); then
+	echo "FAIL: systemd-analyze verify"
+	fail=1
+fi
+
+# As upstream systemd's 90-systemd.preset ends: anything not listed is disabled.
+printf 'disable *\n' >"$root/usr/lib/systemd/system-preset/99-default.preset"
+systemctl --root="$root" preset-all >"$tmp/preset.log" 2>&1 || { cat "$tmp/preset.log"; fail=1; }
+for want in multi-user.target.wants/docker.service multi-user.target.wants/kubelet.service \
+	multi-user.target.wants/nfs-server.service multi-user.target.wants/sshd.service \
+	sockets.target.wants/cri-docker.socket getty.target.wants/getty@tty1.service \
+	'dev-disk-by\x2dlabel-K8S_IMAGES.device.wants/b4k-images.service'; do
+	[ -L "$root/etc/systemd/system/$want" ] || { echo "FAIL: preset-all did not enable $want"; fail=1; }
+done
+for masked in rpcbind.service rpcbind.socket rpc-statd.service; do
+	[ "$(readlink "$root/etc/systemd/system/$masked")" = /dev/null ] || { echo "FAIL: $masked not masked"; fail=1; }
+done
+
+gen=$tmp/gen
+mkdir -p "$gen/normal" "$gen/early" "$gen/late"
+SYSTEMD_FSTAB=$overlay/etc/fstab SYSTEMD_PROC_CMDLINE="" \
+	/lib/systemd/system-generators/systemd-fstab-generator "$gen/normal" "$gen/early" "$gen/late"
+for f in -.mount.wants/systemd-growfs@-.service data.mount.requires/systemd-makefs@dev-vdb.service \
+	local-fs.target.wants/data.mount; do
+	[ -e "$gen/normal/$f" ] || { echo "FAIL: fstab generator made no $f"; fail=1; }
+done
+grep -q '^After=.*systemd-repart.service' "$gen/normal/systemd-growfs@-.service" ||
+	{ echo "FAIL: root growfs not ordered after systemd-repart"; fail=1; }
+[ "$fail" -eq 0 ] && echo "overlay units: verify, presets and fstab OK ($(echo "$verify" | wc -l) units)"
+exit "$fail"
