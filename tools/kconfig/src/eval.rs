@@ -365,7 +365,7 @@ impl<'k> Eval<'k> {
     pub fn eval(&mut self, e: &Expr) -> Tri {
         match e {
             Expr::Sym(s) => self.tri(*s),
-            Expr::Not(a) => self.eval(a).not(),
+            Expr::Not(a) => self.eval(a).negate(),
             Expr::And(a, b) => {
                 let x = self.eval(a);
                 let y = self.eval(b);

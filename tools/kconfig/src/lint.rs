@@ -122,9 +122,9 @@ pub fn run(args: &LintArgs) -> Result<u8> {
     let merged = kernel::merge(base_lines, &frags);
     let (mut ev, issues) = kernel::olddefconfig(&tree.kconfig, &merged);
     if args.print_config {
-        for l in ev.write_config() {
-            println!("{l}");
-        }
+        let mut t = ev.write_config().join("\n");
+        t.push('\n');
+        print_out(&t)?;
         return Ok(0);
     }
     let mut findings = fragment_findings(&tree, &mut ev, &merged, &issues);
@@ -139,9 +139,11 @@ pub fn run(args: &LintArgs) -> Result<u8> {
         }
     }
     if args.print_values {
+        let mut t = String::new();
         for (n, v) in &values {
-            println!("{n}={}", v.as_deref().unwrap_or("absent"));
+            t.push_str(&format!("{n}={}\n", v.as_deref().unwrap_or("absent")));
         }
+        print_out(&t)?;
         return Ok(0);
     }
     let finals: HashMap<String, String> = ev.values();
@@ -153,7 +155,12 @@ pub fn run(args: &LintArgs) -> Result<u8> {
             if let Some(s) = f.symbol.as_deref().and_then(|n| k.find(n)) {
                 if k.syms[s].ty != Type::Unknown {
                     let why = explain(&mut ev, s, Tri::M);
-                    if !why.is_empty() {
+                    if why.is_empty() {
+                        f.message.push_str(&format!(
+                            ": no fragment sets it; add CONFIG_{}=y to board/common/linux.fragment",
+                            k.syms[s].name
+                        ));
+                    } else {
                         f.message.push_str(": ");
                         f.message.push_str(&why);
                     }
@@ -184,6 +191,7 @@ fn output(
         .filter(|f| f.severity == Severity::Error)
         .count();
     let warnings = findings.len() - errors;
+    let mut text = String::new();
     if args.json {
         let r = Report {
             mode,
@@ -192,14 +200,28 @@ fn output(
             warnings,
             values,
         };
-        println!("{}", serde_json::to_string_pretty(&r)?);
+        text.push_str(&serde_json::to_string_pretty(&r)?);
+        text.push('\n');
     } else {
         for f in findings {
-            println!("{f}");
+            text.push_str(&format!("{f}\n"));
         }
-        println!("lint-kernel: {errors} error(s), {warnings} warning(s)");
+        text.push_str(&format!(
+            "lint-kernel: {errors} error(s), {warnings} warning(s)\n"
+        ));
     }
+    print_out(&text)?;
     Ok(if errors > 0 { 1 } else { 0 })
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn print_out(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("writing to stdout"),
+    }
 }
 
 /// Reads a `.config`, or a gzip-compressed one (`/proc/config.gz`), into name -> value.
@@ -244,9 +266,9 @@ fn coverage(
             Some(v) => format!("={v}"),
         };
         let want = r.exact.as_deref().unwrap_or("y or m");
-        let unknown = k.is_some_and(|k| {
-            k.find(&r.name)
-                .is_none_or(|s| k.syms[s].ty == Type::Unknown)
+        let unknown = k.is_some_and(|k| match k.find(&r.name) {
+            None => true,
+            Some(s) => k.syms[s].ty == Type::Unknown,
         });
         let mut message = format!("CONFIG_{} is {have}, {} needs {want}", r.name, r.group);
         if unknown {
@@ -319,7 +341,18 @@ fn show_failing(ev: &mut Eval, e: &Expr, want: Tri) -> String {
     if parts.is_empty() {
         return show(ev, e);
     }
-    let shown: Vec<String> = parts.iter().map(|p| show(ev, p)).collect();
+    let many = parts.len() > 1;
+    let shown: Vec<String> = parts
+        .iter()
+        .map(|p| {
+            let t = show(ev, p);
+            if many && matches!(p, Expr::Or(..)) {
+                format!("({t})")
+            } else {
+                t
+            }
+        })
+        .collect();
     shown.join(" && ")
 }
 

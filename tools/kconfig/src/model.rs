@@ -26,7 +26,7 @@ impl Tri {
         }
     }
     /// `!` of the kernel's tristate logic.
-    pub fn not(self) -> Tri {
+    pub fn negate(self) -> Tri {
         match self {
             Tri::N => Tri::Y,
             Tri::M => Tri::M,

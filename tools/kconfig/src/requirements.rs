@@ -84,7 +84,13 @@ pub fn load(path: &Path) -> Result<Vec<Requirement>> {
         anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
     })?;
     let mut out = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut cursor = 0;
     for g in file.group {
+        let header = format!("\"{}\"", g.name);
+        if let Some(i) = lines[cursor..].iter().position(|l| l.contains(&header)) {
+            cursor += i;
+        }
         for o in g.options {
             let (name, exact) = match o.split_once('=') {
                 Some((n, v)) => (n.to_string(), Some(v.to_string())),
@@ -92,10 +98,10 @@ pub fn load(path: &Path) -> Result<Vec<Requirement>> {
             };
             let name = name.strip_prefix("CONFIG_").unwrap_or(&name).to_string();
             let needle = format!("\"{o}\"");
-            let line = text
-                .lines()
+            let line = lines[cursor..]
+                .iter()
                 .position(|l| l.contains(&needle))
-                .map_or(0, |i| i + 1);
+                .map_or(0, |i| cursor + i + 1);
             if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
                 bail!(
                     "{}:{line}: '{o}' is not a kernel option name",
