@@ -46,6 +46,9 @@ pub struct LintArgs {
     /// Print the whole predicted .config (assignments only) and nothing else.
     #[arg(long, conflicts_with_all = ["json", "print_values"])]
     pub print_config: bool,
+    /// Also write the predicted .config (assignments only) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub write_config: Option<PathBuf>,
     /// Configuration fragments, merged in order.
     #[arg(value_name = "FRAGMENT")]
     pub fragments: Vec<PathBuf>,

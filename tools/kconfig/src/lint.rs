@@ -121,6 +121,11 @@ pub fn run(args: &LintArgs) -> Result<u8> {
     }
     let merged = kernel::merge(base_lines, &frags);
     let (mut ev, issues) = kernel::olddefconfig(&tree.kconfig, &merged);
+    if let Some(path) = &args.write_config {
+        let mut t = ev.write_config().join("\n");
+        t.push('\n');
+        std::fs::write(path, t).with_context(|| format!("writing {}", path.display()))?;
+    }
     if args.print_config {
         let mut t = ev.write_config().join("\n");
         t.push('\n');
@@ -575,8 +580,23 @@ fn fragment_findings(
         if let Some(s) = k.find(&name) {
             from_fragment.insert(s, (file.clone(), line));
         }
+        if let Some(s) = k.find(&name) {
+            let ty = k.syms[s].ty;
+            let exact = matches!(value.as_str(), "y" | "m" | "n");
+            if matches!(ty, Type::Bool | Type::Tristate) && !exact {
+                out.push(mk(
+                    Severity::Warning,
+                    "invalid-value",
+                    Some(name.clone()),
+                    format!(
+                        "kconfig reads '{value}' as '{}' for CONFIG_{name}; write it that way",
+                        &value[..1]
+                    ),
+                ));
+            }
+        }
         let prev = seen.entry(name.clone()).or_default();
-        for (pf, pl, pv) in prev.iter() {
+        if let Some((pf, pl, pv)) = prev.last() {
             let same = pv == &value;
             out.push(mk(
                 if same { Severity::Warning } else { Severity::Error },
