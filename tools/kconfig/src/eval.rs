@@ -50,19 +50,24 @@ pub struct ConfigLine {
 
 /// Splits a config line like kconfig's `conf_read_simple`; `None` for blanks and comments.
 pub fn split_line(line: &str) -> Option<Result<(String, String), ()>> {
+    split_line_prefixed(line, "CONFIG_")
+}
+
+/// [`split_line`] for another symbol prefix (Buildroot's is empty: `BR2_X=y`).
+pub fn split_line_prefixed(line: &str, prefix: &str) -> Option<Result<(String, String), ()>> {
     let line = line.strip_suffix('\r').unwrap_or(line);
     if line.is_empty() {
         return None;
     }
     if let Some(rest) = line.strip_prefix('#') {
-        let rest = rest.strip_prefix(" CONFIG_")?;
+        let rest = rest.strip_prefix(' ')?.strip_prefix(prefix)?;
         let (name, tail) = rest.split_once(' ')?;
         if tail != "is not set" {
             return None;
         }
         return Some(Ok((name.to_string(), "n".to_string())));
     }
-    let Some(rest) = line.strip_prefix("CONFIG_") else {
+    let Some(rest) = line.strip_prefix(prefix) else {
         return Some(Err(()));
     };
     match rest.split_once('=') {
@@ -80,6 +85,9 @@ pub struct Eval<'k> {
     modules_val: Tri,
     /// Symbols whose `select` forced them despite unmet direct dependencies.
     pub unmet: Vec<SymId>,
+    /// Prefix of symbol names in config files: `CONFIG_` (the kernel's), empty for
+    /// Buildroot.
+    pub prefix: String,
 }
 
 fn strtoll(s: &str, base: u32) -> i64 {
@@ -225,6 +233,7 @@ impl<'k> Eval<'k> {
             prio: k.choices.iter().map(|c| c.members.clone()).collect(),
             modules_val: Tri::N,
             unmet: Vec::new(),
+            prefix: "CONFIG_".to_string(),
         };
         for (i, s) in [Tri::N, Tri::M, Tri::Y].into_iter().enumerate() {
             e.st[i].valid = true;
@@ -239,7 +248,7 @@ impl<'k> Eval<'k> {
     pub fn read(&mut self, lines: &[&str]) -> Vec<(usize, LineIssue)> {
         let mut issues = Vec::new();
         for (i, line) in lines.iter().enumerate() {
-            let (name, val) = match split_line(line) {
+            let (name, val) = match split_line_prefixed(line, &self.prefix) {
                 None => continue,
                 Some(Err(())) => {
                     issues.push((i, LineIssue::NotConfig));
@@ -677,7 +686,7 @@ impl<'k> Eval<'k> {
     pub fn config_value(&mut self, s: SymId) -> Option<String> {
         let k = self.k;
         let sym = &k.syms[s];
-        if sym.is_choice || sym.is_const || sym.ty == Type::Unknown {
+        if sym.is_choice || sym.is_const || sym.ty == Type::Unknown || sym.env.is_some() {
             return None;
         }
         if !self.written(s) {
@@ -696,10 +705,11 @@ impl<'k> Eval<'k> {
         for &s in &self.k.order {
             if let Some(v) = self.config_value(s) {
                 let name = &self.k.syms[s].name;
+                let p = &self.prefix;
                 if v == "n" && matches!(self.k.syms[s].ty, Type::Bool | Type::Tristate) {
-                    out.push(format!("# CONFIG_{name} is not set"));
+                    out.push(format!("# {p}{name} is not set"));
                 } else {
-                    out.push(format!("CONFIG_{name}={v}"));
+                    out.push(format!("{p}{name}={v}"));
                 }
             }
         }

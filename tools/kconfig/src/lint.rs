@@ -379,7 +379,7 @@ pub fn explain(ev: &mut Eval, s: SymId, want: Tri) -> String {
         }
         let chosen = ev.calc_choice(c);
         let who = chosen.map_or("nothing".to_string(), |m| {
-            format!("CONFIG_{}", k.syms[m].name)
+            format!("{}{}", ev.prefix, k.syms[m].name)
         });
         let mut why = format!(
             "it is a member of choice \"{}\" ({}), which resolves to {who}",
@@ -388,8 +388,8 @@ pub fn explain(ev: &mut Eval, s: SymId, want: Tri) -> String {
         if let Some(m) = chosen {
             if ev.has_user(m) {
                 why.push_str(&format!(
-                    " (also set to y, and the last member set to y wins; set CONFIG_{}=y alone)",
-                    sym.name
+                    " (also set to y, and the last member set to y wins; set {}{}=y alone)",
+                    ev.prefix, sym.name
                 ));
             }
         }

@@ -209,6 +209,9 @@ pub struct Symbol {
     pub selected_by: Vec<Reverse>,
     /// Where it is defined (each `config` entry).
     pub defs: Vec<Loc>,
+    /// The environment variable of an `option env="VAR"` symbol (Linux < 4.18 syntax,
+    /// Buildroot's kconfig): never written to `.config`.
+    pub env: Option<String>,
 }
 
 impl Symbol {
@@ -227,6 +230,7 @@ impl Symbol {
             implied: None,
             selected_by: Vec::new(),
             defs: Vec::new(),
+            env: None,
         }
     }
 }
@@ -268,8 +272,16 @@ pub const SYM_M: SymId = 1;
 /// Symbol id of the constant `y`.
 pub const SYM_Y: SymId = 2;
 
+impl Default for Kconfig {
+    fn default() -> Kconfig {
+        Kconfig::new()
+    }
+}
+
 impl Kconfig {
-    pub(crate) fn new() -> Kconfig {
+    /// An empty tree holding only the constants `n`, `m`, `y` (for building a model from
+    /// another source than Kconfig files, e.g. an index).
+    pub fn new() -> Kconfig {
         let mut k = Kconfig {
             syms: Vec::new(),
             by_name: HashMap::new(),
@@ -291,7 +303,8 @@ impl Kconfig {
         self.by_name.get(name).copied()
     }
 
-    pub(crate) fn lookup(&mut self, name: &str, is_const: bool) -> SymId {
+    /// The symbol (or constant, when `is_const`) named `name`, created if new.
+    pub fn lookup(&mut self, name: &str, is_const: bool) -> SymId {
         match name {
             "n" => return SYM_N,
             "m" => return SYM_M,

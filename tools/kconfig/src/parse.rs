@@ -347,6 +347,10 @@ impl Parser {
             return Ok(false);
         };
         if let Tok::Word(name) = &first {
+            if name == "option" {
+                self.option(&mut lx, loc)?;
+                return Ok(false);
+            }
             let save = lx.i;
             if let Some(Tok::Op(op @ (":=" | "=" | "+="))) = lx.next(&mut self.macros)? {
                 let value = line[lx.i..].trim_start_matches([' ', '\t']);
@@ -445,6 +449,7 @@ impl Parser {
                 self.finish_entry()?;
                 let f = ts.string()?;
                 ts.end()?;
+                let f = self.expand_sym_refs(&f);
                 self.parse_file(&f, Some(loc))?;
             }
             "mainmenu" => {
@@ -462,6 +467,77 @@ impl Parser {
             }
         }
         Ok(false)
+    }
+
+    /// `option env="VAR"` of Linux < 4.18 (Buildroot's kconfig is 4.17): the symbol's
+    /// default is the environment variable's value and it is never written to `.config`.
+    /// The other old options (`defconfig_list`, `allnoconfig_y`) change nothing here.
+    fn option(&mut self, lx: &mut Lexer, loc: &Loc) -> Result<()> {
+        let mut toks = Vec::new();
+        while let Some(t) = lx.next(&mut self.macros)? {
+            toks.push(t);
+        }
+        let Some(Entry {
+            kind: EntryKind::Config(s),
+            defaults,
+            ..
+        }) = self.cur.as_mut()
+        else {
+            return Err(Self::err(loc, "'option' outside of a config entry"));
+        };
+        match toks.as_slice() {
+            [Tok::Word(w), Tok::Op("="), Tok::Str(var)] if w == "env" => {
+                self.k.syms[*s].env = Some(var.clone());
+                if let Some(v) = self.macros.env.get(var).cloned() {
+                    let c = self.k.lookup(&v, true);
+                    defaults.push((Expr::Sym(c), None, loc.clone()));
+                }
+                Ok(())
+            }
+            [Tok::Word(w)] if w == "defconfig_list" || w == "allnoconfig_y" => Ok(()),
+            [Tok::Kw("modules")] => {
+                self.k.modules = Some(*s);
+                Ok(())
+            }
+            _ => Err(Self::err(loc, "unknown 'option'")),
+        }
+    }
+
+    /// `$NAME` in a `source` path (Linux < 4.18): the value of symbol NAME, which is an
+    /// `option env` symbol or has a constant default (Buildroot's
+    /// `.br2-external.in.paths`); empty otherwise, as kconfig did.
+    fn expand_sym_refs(&self, f: &str) -> String {
+        let mut out = String::new();
+        let mut rest = f;
+        while let Some(i) = rest.find('$') {
+            out.push_str(&rest[..i]);
+            let tail = &rest[i + 1..];
+            let n = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(tail.len());
+            if n == 0 {
+                out.push('$');
+                rest = tail;
+                continue;
+            }
+            let name = &tail[..n];
+            if let Some(s) = self.k.find(name) {
+                let sym = &self.k.syms[s];
+                let val = match &sym.env {
+                    Some(var) => self.macros.env.get(var).cloned(),
+                    None => sym.defaults.iter().find_map(|d| match &d.expr {
+                        Some(Expr::Sym(c)) if self.k.syms[*c].is_const => {
+                            Some(self.k.syms[*c].name.clone())
+                        }
+                        _ => None,
+                    }),
+                };
+                out.push_str(&val.unwrap_or_default());
+            }
+            rest = &tail[n..];
+        }
+        out.push_str(rest);
+        out
     }
 
     fn push(&mut self, kind: FrameKind, loc: &Loc) {
@@ -544,7 +620,19 @@ impl Parser {
                     k.order.push(s);
                 }
                 k.syms[s].defs.push(e.loc.clone());
-                let in_choice = self.choice.filter(|_| !e.prompts.is_empty());
+                // A config that depends on an earlier member of its choice becomes that
+                // member's child in menu_finalize's automatic submenus, not a choice
+                // value (Buildroot sources libopenssl's options inside its choice).
+                let in_choice = self.choice.filter(|&c| {
+                    let members = &k.choices[c].members;
+                    let on_member = |x: &Option<Expr>| {
+                        x.as_ref()
+                            .is_some_and(|x| members.iter().any(|&m| mentions(x, m)))
+                    };
+                    !e.prompts.is_empty()
+                        && !on_member(&full)
+                        && !e.prompts.iter().any(|(c, _, _)| on_member(c))
+                });
                 for (cond, loc, _) in &e.prompts {
                     let v = and_opt(full.clone(), and_opt(cond.clone(), vis.clone()));
                     k.syms[s].prompts.push(Prop {
@@ -608,6 +696,16 @@ impl Parser {
             }
         }
         v
+    }
+}
+
+/// Whether `e` refers to symbol `s`.
+fn mentions(e: &Expr, s: SymId) -> bool {
+    match e {
+        Expr::Sym(x) => *x == s,
+        Expr::Not(a) => mentions(a, s),
+        Expr::And(a, b) | Expr::Or(a, b) => mentions(a, s) || mentions(b, s),
+        Expr::Cmp(_, a, b) => *a == s || *b == s,
     }
 }
 
@@ -903,7 +1001,8 @@ fn show(t: &Tok) -> String {
 }
 
 impl Kconfig {
-    pub(crate) fn lookup_choice(&mut self) -> SymId {
+    /// A new anonymous choice symbol.
+    pub fn lookup_choice(&mut self) -> SymId {
         let id = self.syms.len();
         let mut s = crate::model::Symbol::new("<choice>", false);
         s.is_choice = true;
