@@ -54,9 +54,8 @@ raspberrypi3-64)
 	kdir=$cache/arm64
 	busybox=$cache/busybox-arm64/bin/busybox
 	modules="lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4 drivers/mmc/host/sdhci drivers/mmc/host/sdhci-pltfm drivers/mmc/host/sdhci-iproc drivers/mmc/host/bcm2835"
-	cp "$kdir"/boot/vmlinuz-* "$work/Image.gz"
-	# Debian's arm64 vmlinuz is a gzip'd Image; Buildroot installs the raw Image.
-	gzip -dc "$work/Image.gz" > "$images/Image"
+	# Debian's arm64 vmlinuz is the plain arm64 Image, as Buildroot installs it.
+	cp "$kdir"/boot/vmlinuz-* "$images/Image"
 	cp "$kdir"/usr/lib/linux-image-*/broadcom/bcm2837-rpi-3-b.dtb \
 		"$kdir"/usr/lib/linux-image-*/broadcom/bcm2837-rpi-3-b-plus.dtb "$images/"
 	# As package/rpi-firmware installs them (RPI_FIRMWARE_INSTALL_IMAGES_CMDS).
