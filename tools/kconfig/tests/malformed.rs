@@ -30,7 +30,8 @@ fn load_err(name: &str, files: &[(&str, &str)]) -> String {
 
 #[test]
 fn malformed_kconfig_is_an_error_with_file_and_line() {
-    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
         (
             "truncated-menu",
             &[(
