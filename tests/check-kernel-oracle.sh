@@ -42,6 +42,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 fail=0
+reqs=board/common/kernel-requirements.toml
 
 # kmake ARCH ARGS...: the kernel's make in the object dir for ARCH.
 kmake() {
@@ -77,7 +78,8 @@ compare() {
 	(
 		rc=0
 		"$b4k" lint-kernel --kernel-src "$src" --arch "$arch" --base "$base" \
-			--write-config "$work/got" "$@" >"$work/findings" || rc=$?
+			--requirements "$reqs" --write-config "$work/got" "$@" \
+			>"$work/findings" || rc=$?
 		echo "$rc" >"$work/rc"
 	) &
 	oracle "$arch" "$base" "$@"
@@ -113,9 +115,41 @@ value() {
 	echo "${v:-absent}"
 }
 
-compare pc x86_64 x86_64 board/common/linux.fragment board/pc/linux.fragment
-compare raspberrypi3-64 arm64 defconfig \
-	board/common/linux.fragment board/raspberrypi3-64/linux.fragment
+# board BOARD ARCH BASE: the project's fragments agree with the oracle, the linter
+# finds nothing wrong with them, and --config on the oracle's .config agrees.
+board() {
+	compare "$1" "$2" "$3" board/common/linux.fragment "board/$1/linux.fragment"
+	cat "$work/findings"
+	if [ "$(cat "$work/rc")" -ne 0 ]; then
+		echo "  $1: lint-kernel exit code $(cat "$work/rc"), expected 0"
+		fail=1
+	fi
+	gzip -c "$work/o-$2/.config" >"$work/config.gz"
+	if ! "$b4k" lint-kernel --config "$work/config.gz" --requirements "$reqs"; then
+		echo "  $1: --config on the oracle's .config found errors"
+		fail=1
+	fi
+}
+board pc x86_64 x86_64
+board raspberrypi3-64 arm64 defconfig
+
+# The bare x86_64_defconfig lacks VXLAN, br_netfilter, overlayfs...: --config must
+# fail on it and name them.
+rc=0
+"$b4k" lint-kernel --config "$work/o-x86_64/base-x86_64" --requirements "$reqs" \
+	>"$work/findings" || rc=$?
+for opt in VXLAN BRIDGE_NETFILTER OVERLAY_FS IKCONFIG_PROC; do
+	if ! grep -q "error: CONFIG_$opt is .*\[required-missing\]" "$work/findings"; then
+		echo "  --config x86_64_defconfig: CONFIG_$opt not reported missing"
+		fail=1
+	fi
+done
+if [ "$rc" -ne 1 ]; then
+	echo "  --config x86_64_defconfig: exit code $rc, expected 1"
+	fail=1
+else
+	echo "--config on x86_64_defconfig: $(grep -c required-missing "$work/findings") required options reported missing"
+fi
 
 # Broken fragments: first line "# arch: ARCH base: BASE"; expected findings in
 # NAME.expected, one "LINE SEVERITY CODE" per line, written by hand.

@@ -716,6 +716,13 @@ impl<'k> Eval<'k> {
         out
     }
 
+    /// Computes every symbol (as `conf_write` does), so that [`Eval::unmet`] is complete.
+    pub fn calc_all(&mut self) {
+        for s in 3..self.k.syms.len() {
+            self.calc(s);
+        }
+    }
+
     /// All written values by name.
     pub fn values(&mut self) -> HashMap<String, String> {
         let mut m = HashMap::new();

@@ -166,6 +166,8 @@ pub struct Line {
     pub text: String,
     /// File and line it was written in (`None` for lines produced from an in-tree defconfig).
     pub origin: Option<(String, usize)>,
+    /// Whether it comes from a fragment (findings are reported for those only).
+    pub fragment: bool,
 }
 
 impl Tree {
@@ -192,13 +194,17 @@ impl Tree {
         Ok(ev
             .write_config()
             .into_iter()
-            .map(|text| Line { text, origin: None })
+            .map(|text| Line {
+                text,
+                origin: None,
+                fragment: false,
+            })
             .collect())
     }
 }
 
-/// Reads a config file (a base `.config` or a fragment) with line origins.
-pub fn read_lines(path: &Path) -> Result<Vec<Line>> {
+/// Reads a config file (a base `.config` or, if `fragment`, a fragment) with line origins.
+pub fn read_lines(path: &Path, fragment: bool) -> Result<Vec<Line>> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let text = String::from_utf8_lossy(&bytes);
     let name = path.display().to_string();
@@ -208,6 +214,7 @@ pub fn read_lines(path: &Path) -> Result<Vec<Line>> {
         .map(|(i, l)| Line {
             text: l.to_string(),
             origin: Some((name.clone(), i + 1)),
+            fragment,
         })
         .collect())
 }

@@ -104,7 +104,7 @@ pub fn run(args: &LintArgs) -> Result<u8> {
         .unwrap_or_else(|| default_cross(&args.arch));
     let tree = kernel::load(src, &args.arch, &cross)?;
     let base_lines = if Path::new(base).is_file() {
-        kernel::read_lines(Path::new(base))?
+        kernel::read_lines(Path::new(base), false)?
     } else {
         let Some(p) = tree.defconfig_path(base) else {
             bail!(
@@ -117,10 +117,11 @@ pub fn run(args: &LintArgs) -> Result<u8> {
     };
     let mut frags = Vec::new();
     for f in &args.fragments {
-        frags.push(kernel::read_lines(f)?);
+        frags.push(kernel::read_lines(f, true)?);
     }
     let merged = kernel::merge(base_lines, &frags);
     let (mut ev, issues) = kernel::olddefconfig(&tree.kconfig, &merged);
+    ev.calc_all();
     if let Some(path) = &args.write_config {
         let mut t = ev.write_config().join("\n");
         t.push('\n');
@@ -495,7 +496,7 @@ fn fragment_findings(
     let mut last: BTreeMap<String, (String, usize, String)> = BTreeMap::new();
     let mut from_fragment: HashMap<SymId, (String, usize)> = HashMap::new();
     for (i, l) in merged.iter().enumerate() {
-        let Some((file, line)) = l.origin.clone() else {
+        let Some((file, line)) = l.origin.clone().filter(|_| l.fragment) else {
             continue;
         };
         let mk = |severity, code, symbol: Option<String>, message: String| Finding {
