@@ -131,12 +131,42 @@ pub struct Model {
     pub is_index: bool,
 }
 
+/// What Buildroot does with one fragment line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    /// Not a symbol: kconfig ignores the line.
+    Unknown,
+    /// Not a valid value for the symbol's type.
+    Invalid,
+    /// A legacy option (Config.in.legacy): the build stops.
+    Legacy,
+    /// Set, but olddefconfig changes the value (unmet dependency, choice).
+    Dropped,
+    /// `# X is not set`, but a `select` (or the choice) sets it.
+    Overridden,
+}
+
+impl Verdict {
+    /// The word used in golden files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Unknown => "unknown",
+            Verdict::Invalid => "invalid",
+            Verdict::Legacy => "legacy",
+            Verdict::Dropped => "dropped",
+            Verdict::Overridden => "overridden",
+        }
+    }
+}
+
 /// The result of evaluating one defconfig.
 pub struct Generated {
     /// What savedefconfig writes.
     pub text: String,
     /// Unknown, dropped, legacy and malformed lines.
     pub findings: Vec<Finding>,
+    /// The same, per symbol (sorted).
+    pub verdicts: Vec<(String, Verdict)>,
 }
 
 /// Evaluates the merged fragment lines and produces the saved defconfig.
@@ -146,6 +176,7 @@ pub fn generate(m: &Model, lines: &[Line]) -> Generated {
     let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
     let issues = ev.read(&texts);
     let mut findings = Vec::new();
+    let mut verdicts = Vec::new();
     let mut bad = HashSet::new();
     for (i, issue) in issues {
         bad.insert(i);
@@ -156,6 +187,13 @@ pub fn generate(m: &Model, lines: &[Line]) -> Generated {
             .split(['=', ' '])
             .next()
             .unwrap_or("");
+        verdicts.push((
+            name.to_string(),
+            match issue {
+                LineIssue::Unknown => Verdict::Unknown,
+                _ => Verdict::Invalid,
+            },
+        ));
         let message = match issue {
             LineIssue::Unknown if m.is_index => format!(
                 "{name} is not a Buildroot symbol known to {} (if it is new, re-export the \
@@ -193,7 +231,8 @@ pub fn generate(m: &Model, lines: &[Line]) -> Generated {
         let Some(Ok((_, raw))) = b4k_kconfig::eval::split_line_prefixed(&l.text, "") else {
             continue;
         };
-        if m.legacy.contains(name) {
+        if m.legacy.contains(name) && raw != "n" {
+            verdicts.push((name.clone(), Verdict::Legacy));
             findings.push(Finding {
                 file: l.file.clone(),
                 line: l.line,
@@ -223,7 +262,19 @@ pub fn generate(m: &Model, lines: &[Line]) -> Generated {
             "m" => Tri::M,
             _ => Tri::N,
         };
-        let why = b4k_kconfig::lint::explain(&mut ev, s, wanted);
+        let mut why = b4k_kconfig::lint::explain(&mut ev, s, wanted);
+        if why.is_empty() {
+            why = unmet_prompt(&mut ev, s);
+        }
+        let is_bool = matches!(ty, Type::Bool | Type::Tristate);
+        verdicts.push((
+            name.clone(),
+            if is_bool && want == "n" {
+                Verdict::Overridden
+            } else {
+                Verdict::Dropped
+            },
+        ));
         let message = match ty {
             Type::Bool | Type::Tristate if want == "n" => {
                 format!("{name} is not set here but Buildroot sets it to {have}: {why}")
@@ -246,7 +297,12 @@ pub fn generate(m: &Model, lines: &[Line]) -> Generated {
     let mut text = savedefconfig(&mut ev).join("\n");
     text.push('\n');
     findings.sort();
-    Generated { text, findings }
+    verdicts.sort();
+    Generated {
+        text,
+        findings,
+        verdicts,
+    }
 }
 
 /// A unified diff from `old` (the committed file) to `new` (what would be generated).
@@ -256,4 +312,35 @@ pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
         .context_radius(3)
         .header(&format!("a/{path}"), &format!("b/{path}"))
         .to_string()
+}
+
+/// "depends on X [=v] && ..." for the first prompt of `s` (why it is invisible).
+fn unmet_prompt(ev: &mut Eval, s: b4k_kconfig::model::SymId) -> String {
+    let k = ev.k;
+    let Some(e) = k.syms[s].prompts.first().and_then(|p| p.visible.as_ref()) else {
+        return "it has no prompt".to_string();
+    };
+    let mut ids = Vec::new();
+    fn walk(e: &b4k_kconfig::model::Expr, out: &mut Vec<usize>) {
+        use b4k_kconfig::model::Expr;
+        match e {
+            Expr::Sym(x) => out.push(*x),
+            Expr::Not(a) => walk(a, out),
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                walk(a, out);
+                walk(b, out);
+            }
+            Expr::Cmp(_, a, b) => out.extend([*a, *b]),
+        }
+    }
+    walk(e, &mut ids);
+    let vals: BTreeMap<usize, String> = ids.into_iter().map(|x| (x, ev.string(x))).collect();
+    let shown = k.fmt_expr(e, &|x| {
+        if k.syms[x].is_const {
+            None
+        } else {
+            vals.get(&x).cloned()
+        }
+    });
+    format!("depends on {shown}")
 }
