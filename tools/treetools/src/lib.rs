@@ -24,9 +24,32 @@ pub struct ModelArgs {
     /// A Buildroot checkout to parse (its Config.in plus this tree's).
     #[arg(long, value_name = "DIR", env = "BUILDROOT_DIR")]
     pub buildroot: Option<PathBuf>,
-    /// The index to use without a checkout [default: TREE/configs/buildroot-index.json].
+    /// The index to use without a checkout [default: TREE/configs/buildroot-index.json.gz].
     #[arg(long, value_name = "FILE")]
     pub index: Option<PathBuf>,
+    /// With --buildroot: Buildroot's HOSTARCH instead of asking the host gcc (to
+    /// reproduce an index made on another machine).
+    #[arg(long, value_name = "ARCH", requires = "buildroot")]
+    pub host_arch: Option<String>,
+    /// With --buildroot: Buildroot's HOSTCC_VERSION instead of asking the host gcc.
+    #[arg(long, value_name = "MAJOR", requires = "buildroot")]
+    pub host_gcc_version: Option<String>,
+}
+
+fn host(m: &ModelArgs, br: &Path) -> Result<buildroot::Host> {
+    let detected = match (&m.host_arch, &m.host_gcc_version) {
+        (Some(a), Some(g)) => {
+            return Ok(buildroot::Host {
+                arch: a.clone(),
+                gcc_version: g.clone(),
+            })
+        }
+        _ => buildroot::Host::detect(br)?,
+    };
+    Ok(buildroot::Host {
+        arch: m.host_arch.clone().unwrap_or(detected.arch),
+        gcc_version: m.host_gcc_version.clone().unwrap_or(detected.gcc_version),
+    })
 }
 
 /// Options of `b4k defconfig`.
@@ -64,7 +87,7 @@ pub struct CheckArgs {
 
 fn load_model(m: &ModelArgs, ext_name: &str) -> Result<defconfig::Model> {
     if let Some(br) = &m.buildroot {
-        let host = buildroot::Host::detect(br)?;
+        let host = host(m, br)?;
         let k = buildroot::load(br, &m.tree, ext_name, &host)?;
         let legacy = k
             .order
@@ -221,7 +244,7 @@ pub fn run_defconfig(args: DefconfigArgs) -> Result<u8> {
             seeds.insert(w);
         }
         let tree = root.canonicalize()?;
-        let host = buildroot::Host::detect(br)?;
+        let host = host(&args.model, br)?;
         let ix = index::export(
             &model.k,
             &seeds,
