@@ -64,6 +64,9 @@ pub struct Known {
     pub symbols_from: String,
     /// Buildroot's `package/` directory, to verify [`BUILDROOT_UNITS`].
     pub buildroot_packages: Option<PathBuf>,
+    /// The names come from an index, which holds only what the tree used when it was
+    /// exported: a missing name may be a Buildroot symbol added since.
+    pub from_index: bool,
 }
 
 /// Runs every rule on the tree at `root`.
@@ -322,16 +325,22 @@ fn check_symbols(
                 {
                     continue;
                 }
-                push(
-                    out,
-                    rel,
-                    i + 1,
+                let message = if known.from_index {
+                    format!(
+                        "{w} is not in {}: fix the name, or if it is a Buildroot symbol the \
+                         tree did not use before, re-export the index with `b4k defconfig \
+                         --buildroot DIR --export-index {}`",
+                        known.symbols_from,
+                        crate::INDEX
+                    )
+                } else {
                     format!(
                         "{w} is not a Buildroot symbol (checked against {}): fix the name \
                          or drop it",
                         known.symbols_from
-                    ),
-                );
+                    )
+                };
+                push(out, rel, i + 1, message);
             }
         }
     }

@@ -92,8 +92,9 @@ pub fn read_fragments(root: &Path, names: &[String], out: &mut Vec<Finding>) -> 
     for n in names {
         let rel = format!("configs/fragments/{n}.fragment");
         let p = root.join(&rel);
-        let text = std::fs::read_to_string(&p)
+        let bytes = std::fs::read(&p)
             .with_context(|| format!("reading {} (named in {DATA})", p.display()))?;
+        let text = String::from_utf8_lossy(&bytes);
         for (i, t) in text.lines().enumerate() {
             let t = t.trim_end();
             let assign = t.starts_with("BR2_") && t.contains('=');

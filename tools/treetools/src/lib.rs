@@ -153,8 +153,8 @@ pub fn run_defconfig(args: DefconfigArgs) -> Result<u8> {
     if !args.fragments.is_empty() {
         let mut lines = Vec::new();
         for f in &args.fragments {
-            let text =
-                std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+            let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+            let text = String::from_utf8_lossy(&bytes);
             for (i, t) in text.lines().enumerate() {
                 let t = t.trim_end();
                 let unset = t.starts_with("# ") && t.ends_with(" is not set");
@@ -310,6 +310,7 @@ pub fn run_check(args: CheckArgs) -> Result<u8> {
                 .collect();
         known.symbols = Some(names);
         known.symbols_from = m.from;
+        known.from_index = m.is_index;
     } else {
         eprintln!(
             "b4k check: no Buildroot checkout nor {INDEX}: symbol names are not checked \

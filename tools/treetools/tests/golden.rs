@@ -35,6 +35,7 @@ fn check_broken_tree() {
         ),
         symbols_from: "a test list".into(),
         buildroot_packages: None,
+        from_index: false,
     };
     let got: Vec<String> = check_tree(&root, &known)
         .unwrap()
