@@ -11,11 +11,6 @@ set -eu
 cd "$(dirname "$0")/.."
 here=$PWD
 
-tarball=${LINUX_SOURCE_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
-if [ ! -f "$tarball" ]; then
-	echo "skip: $tarball not found; install Debian's linux-source-6.12 (scripts/install-host-deps)"
-	exit 77
-fi
 for tool in gcc aarch64-linux-gnu-gcc flex bison make; do
 	if ! command -v "$tool" >/dev/null; then
 		echo "skip: $tool not found; run scripts/install-host-deps"
@@ -24,16 +19,13 @@ for tool in gcc aarch64-linux-gnu-gcc flex bison make; do
 done
 
 start=$(date +%s)
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/b4k
-stamp=$(stat -c %s-%Y "$tarball")
-src=$cache/linux-source-6.12-$stamp
-if [ ! -f "$src/.b4k-unpacked" ]; then
-	echo "unpacking $tarball into $src"
-	rm -rf "$src"
-	mkdir -p "$src"
-	tar -xf "$tarball" -C "$src" --strip-components=1
-	touch "$src/.b4k-unpacked"
+rc=0
+src=$(scripts/linux-source-tree) || rc=$?
+if [ "$rc" -eq 77 ]; then
+	echo "skip: Debian's linux-source-6.12 is not installed"
+	exit 77
 fi
+[ "$rc" -eq 0 ]
 unpacked=$(date +%s)
 
 cargo build -q -p b4k

@@ -147,8 +147,16 @@ pub fn load(srctree: &Path, arch: &str, cross: &str) -> Result<Tree> {
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let tmp = TempDir(dir);
     let env = kernel_env(srctree, arch, cross);
-    let macros = Macros::new(env, tmp.0.clone());
-    let (kconfig, macros) = parse_tree(srctree, macros)?;
+    // $(shell,...) commands run concurrently; if an output turns out to change the
+    // tokens (empty or several words), parse again running them one at a time.
+    let mut macros = Macros::new(env.clone(), tmp.0.clone());
+    macros.concurrent = true;
+    let (kconfig, macros) = match parse_tree(srctree, macros) {
+        Err(e) if e.is::<crate::parse::SerialNeeded>() => {
+            parse_tree(srctree, Macros::new(env, tmp.0.clone()))?
+        }
+        r => r?,
+    };
     Ok(Tree {
         kconfig,
         srctree: srctree.to_path_buf(),
