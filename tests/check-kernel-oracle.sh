@@ -166,6 +166,21 @@ for frag in tools/kconfig/tests/data/broken/*.fragment; do
 	fi
 done
 
+# --json: one document, the same findings as the human output.
+"$b4k" lint-kernel --kernel-src "$src" --arch x86_64 --base x86_64 --json \
+	tools/kconfig/tests/data/broken/dependency.fragment >"$work/json" || true
+if ! python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+got = sorted((f["line"], f["code"], f["symbol"]) for f in r["findings"])
+want = [(3, "dropped", "NETFILTER_XT_MATCH_IPVS"), (4, "dropped", "NFSD_V4"),
+        (5, "dropped", "BCM2835_WDT")]
+assert got == want and r["errors"] == 3 and r["values"]["VXLAN"] == "y", got' "$work/json"; then
+	echo "  --json output differs"
+	fail=1
+else
+	echo "--json: findings and values as expected"
+fi
+
 end=$(date +%s)
 echo "oracle test: unpack $((unpacked - start)) s, runs $((end - unpacked)) s"
 exit "$fail"

@@ -143,7 +143,9 @@ pub fn load(srctree: &Path, arch: &str, cross: &str) -> Result<Tree> {
             srctree.display()
         );
     }
-    let dir = std::env::temp_dir().join(format!("b4k-kconfig-{}", std::process::id()));
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("b4k-kconfig-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let tmp = TempDir(dir);
     let env = kernel_env(srctree, arch, cross);
