@@ -262,3 +262,46 @@ pub fn olddefconfig<'k>(k: &'k Kconfig, lines: &[Line]) -> (Eval<'k>, Vec<(usize
     let issues = ev.read(&texts);
     (ev, issues)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(t: &[&str], fragment: bool) -> Vec<Line> {
+        t.iter()
+            .map(|s| Line {
+                text: s.to_string(),
+                origin: None,
+                fragment,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn merge_like_merge_config_sh() {
+        // merge_config.sh deletes base lines matching /CONFIG_X[ =]/ for every
+        // option of the fragment, then appends the whole fragment.
+        let base = lines(
+            &["CONFIG_A=y", "# CONFIG_B is not set", "CONFIG_AB=y"],
+            false,
+        );
+        let frag = lines(&["# a comment", "CONFIG_B=y", "CONFIG_A=n", "junk"], true);
+        let got: Vec<String> = merge(base, &[frag]).into_iter().map(|l| l.text).collect();
+        assert_eq!(
+            got,
+            [
+                "CONFIG_AB=y",
+                "# a comment",
+                "CONFIG_B=y",
+                "CONFIG_A=n",
+                "junk"
+            ]
+        );
+    }
+
+    #[test]
+    fn srcarch_mapping() {
+        assert_eq!(srcarch("x86_64"), "x86");
+        assert_eq!(srcarch("arm64"), "arm64");
+    }
+}
