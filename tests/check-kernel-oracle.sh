@@ -11,11 +11,6 @@ set -eu
 cd "$(dirname "$0")/.."
 here=$PWD
 
-tarball=${LINUX_SOURCE_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
-if [ ! -f "$tarball" ]; then
-	echo "skip: $tarball not found; install Debian's linux-source-6.12 (scripts/install-host-deps)"
-	exit 77
-fi
 for tool in gcc aarch64-linux-gnu-gcc flex bison make; do
 	if ! command -v "$tool" >/dev/null; then
 		echo "skip: $tool not found; run scripts/install-host-deps"
@@ -24,16 +19,13 @@ for tool in gcc aarch64-linux-gnu-gcc flex bison make; do
 done
 
 start=$(date +%s)
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/b4k
-stamp=$(stat -c %s-%Y "$tarball")
-src=$cache/linux-source-6.12-$stamp
-if [ ! -f "$src/.b4k-unpacked" ]; then
-	echo "unpacking $tarball into $src"
-	rm -rf "$src"
-	mkdir -p "$src"
-	tar -xf "$tarball" -C "$src" --strip-components=1
-	touch "$src/.b4k-unpacked"
+rc=0
+src=$(scripts/linux-source-tree) || rc=$?
+if [ "$rc" -eq 77 ]; then
+	echo "skip: Debian's linux-source-6.12 is not installed"
+	exit 77
 fi
+[ "$rc" -eq 0 ]
 unpacked=$(date +%s)
 
 cargo build -q -p b4k
@@ -173,6 +165,21 @@ for frag in tools/kconfig/tests/data/broken/*.fragment; do
 		echo "broken/$name: $(wc -l <"$work/want-findings") expected findings, all reported"
 	fi
 done
+
+# --json: one document, the same findings as the human output.
+"$b4k" lint-kernel --kernel-src "$src" --arch x86_64 --base x86_64 --json \
+	tools/kconfig/tests/data/broken/dependency.fragment >"$work/json" || true
+if ! python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+got = sorted((f["line"], f["code"], f["symbol"]) for f in r["findings"])
+want = [(3, "dropped", "NETFILTER_XT_MATCH_IPVS"), (4, "dropped", "NFSD_V4"),
+        (5, "dropped", "BCM2835_WDT")]
+assert got == want and r["errors"] == 3 and r["values"]["VXLAN"] == "y", got' "$work/json"; then
+	echo "  --json output differs"
+	fail=1
+else
+	echo "--json: findings and values as expected"
+fi
 
 end=$(date +%s)
 echo "oracle test: unpack $((unpacked - start)) s, runs $((end - unpacked)) s"

@@ -143,12 +143,22 @@ pub fn load(srctree: &Path, arch: &str, cross: &str) -> Result<Tree> {
             srctree.display()
         );
     }
-    let dir = std::env::temp_dir().join(format!("b4k-kconfig-{}", std::process::id()));
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("b4k-kconfig-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let tmp = TempDir(dir);
     let env = kernel_env(srctree, arch, cross);
-    let macros = Macros::new(env, tmp.0.clone());
-    let (kconfig, macros) = parse_tree(srctree, macros)?;
+    // $(shell,...) commands run concurrently; if an output turns out to change the
+    // tokens (empty or several words), parse again running them one at a time.
+    let mut macros = Macros::new(env.clone(), tmp.0.clone());
+    macros.concurrent = true;
+    let (kconfig, macros) = match parse_tree(srctree, macros) {
+        Err(e) if e.is::<crate::parse::SerialNeeded>() => {
+            parse_tree(srctree, Macros::new(env, tmp.0.clone()))?
+        }
+        r => r?,
+    };
     Ok(Tree {
         kconfig,
         srctree: srctree.to_path_buf(),
@@ -251,4 +261,47 @@ pub fn olddefconfig<'k>(k: &'k Kconfig, lines: &[Line]) -> (Eval<'k>, Vec<(usize
     let mut ev = Eval::new(k);
     let issues = ev.read(&texts);
     (ev, issues)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(t: &[&str], fragment: bool) -> Vec<Line> {
+        t.iter()
+            .map(|s| Line {
+                text: s.to_string(),
+                origin: None,
+                fragment,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn merge_like_merge_config_sh() {
+        // merge_config.sh deletes base lines matching /CONFIG_X[ =]/ for every
+        // option of the fragment, then appends the whole fragment.
+        let base = lines(
+            &["CONFIG_A=y", "# CONFIG_B is not set", "CONFIG_AB=y"],
+            false,
+        );
+        let frag = lines(&["# a comment", "CONFIG_B=y", "CONFIG_A=n", "junk"], true);
+        let got: Vec<String> = merge(base, &[frag]).into_iter().map(|l| l.text).collect();
+        assert_eq!(
+            got,
+            [
+                "CONFIG_AB=y",
+                "# a comment",
+                "CONFIG_B=y",
+                "CONFIG_A=n",
+                "junk"
+            ]
+        );
+    }
+
+    #[test]
+    fn srcarch_mapping() {
+        assert_eq!(srcarch("x86_64"), "x86");
+        assert_eq!(srcarch("arm64"), "arm64");
+    }
 }

@@ -57,6 +57,7 @@ impl std::fmt::Display for Finding {
 #[derive(Serialize)]
 struct Report<'a> {
     mode: &'static str,
+    summary: &'a str,
     findings: &'a [Finding],
     errors: usize,
     warnings: usize,
@@ -90,7 +91,15 @@ pub fn run(args: &LintArgs) -> Result<u8> {
             .iter()
             .map(|r| (r.name.clone(), values.get(&r.name).cloned()))
             .collect();
-        return output(args, "config", &findings, shown);
+        let summary = format!(
+            "{}: required set {}/{} satisfied",
+            cfg.display(),
+            reqs.iter()
+                .filter(|r| r.satisfied_by(values.get(&r.name).map(String::as_str)))
+                .count(),
+            reqs.len()
+        );
+        return output(args, "config", &findings, shown, &summary);
     }
     let Some(src) = &args.kernel_src else {
         bail!("--kernel-src <dir> is needed to lint fragments (or use --config <file>)");
@@ -183,7 +192,33 @@ pub fn run(args: &LintArgs) -> Result<u8> {
     }
     findings.sort();
     findings.dedup();
-    output(args, "fragments", &findings, values)
+    let names: std::collections::BTreeSet<String> = frags
+        .iter()
+        .flatten()
+        .filter_map(|l| match crate::eval::split_line(&l.text) {
+            Some(Ok((n, _))) => Some(n),
+            _ => None,
+        })
+        .collect();
+    let n_frag = names.len();
+    let bad: std::collections::BTreeSet<&String> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error && f.code != "required-missing")
+        .filter_map(|f| f.symbol.as_ref())
+        .filter(|n| names.contains(*n))
+        .collect();
+    let kept = n_frag - bad.len();
+    let sat = reqs
+        .iter()
+        .filter(|r| r.satisfied_by(finals.get(&r.name).map(String::as_str)))
+        .count();
+    let summary = format!(
+        "{} (ARCH={}, base {base}): {kept}/{n_frag} fragment options kept by olddefconfig; required set {sat}/{} satisfied",
+        tree.srctree.display(),
+        tree.arch,
+        reqs.len()
+    );
+    output(args, "fragments", &findings, values, &summary)
 }
 
 fn output(
@@ -191,6 +226,7 @@ fn output(
     mode: &'static str,
     findings: &[Finding],
     values: BTreeMap<String, Option<String>>,
+    summary: &str,
 ) -> Result<u8> {
     let errors = findings
         .iter()
@@ -201,6 +237,7 @@ fn output(
     if args.json {
         let r = Report {
             mode,
+            summary,
             findings,
             errors,
             warnings,
@@ -213,7 +250,7 @@ fn output(
             text.push_str(&format!("{f}\n"));
         }
         text.push_str(&format!(
-            "lint-kernel: {errors} error(s), {warnings} warning(s)\n"
+            "lint-kernel: {summary}\nlint-kernel: {errors} error(s), {warnings} warning(s)\n"
         ));
     }
     print_out(&text)?;

@@ -104,6 +104,11 @@ impl<'a> Lexer<'a> {
                     return Ok(Some(Tok::Word(raw.to_string())));
                 }
                 let w = m.expand(raw)?;
+                if m.concurrent && crate::preprocess::marker_index(&w).is_some() {
+                    // A running $(shell,...): resolved after the parse (see `substitute`).
+                    return Ok(Some(Tok::Word(w)));
+                }
+                let w = m.resolve(&w)?;
                 if w.is_empty() {
                     continue;
                 }
@@ -137,7 +142,7 @@ impl<'a> Lexer<'a> {
                     } else if d == b'$' {
                         out.push_str(&self.s[start..self.i]);
                         let (t, next) = m.dollar(self.s, self.i + 1, &[])?;
-                        out.push_str(&t);
+                        out.push_str(&m.resolve(&t)?);
                         self.i = next;
                         start = self.i;
                     } else {
@@ -264,6 +269,9 @@ impl Parser {
                 bail!("{}: unterminated {what}", f.loc);
             }
         }
+        if self.macros.concurrent {
+            substitute(&mut self.k, &mut self.macros)?;
+        }
         // `m` in dependencies means `m && MODULES`: resolved now that MODULES is known.
         let modules = self.k.modules.unwrap_or(crate::model::SYM_N);
         let fix = |e: &mut Option<Expr>| {
@@ -347,6 +355,7 @@ impl Parser {
             return Ok(false);
         };
         if let Tok::Word(name) = &first {
+            let name = &self.macros.resolve(name)?;
             if name == "option" {
                 self.option(&mut lx, loc)?;
                 return Ok(false);
@@ -363,6 +372,31 @@ impl Parser {
         let mut toks = Vec::new();
         while let Some(t) = lx.next(&mut self.macros)? {
             toks.push(t);
+        }
+        let keeps_markers = matches!(
+            first,
+            Tok::Kw(
+                "bool"
+                    | "tristate"
+                    | "string"
+                    | "int"
+                    | "hex"
+                    | "def_bool"
+                    | "def_tristate"
+                    | "default"
+                    | "depends"
+                    | "range"
+                    | "prompt"
+                    | "visible"
+                    | "if"
+            )
+        );
+        if !keeps_markers {
+            for t in &mut toks {
+                if let Tok::Word(w) = t {
+                    *w = self.macros.resolve(w)?;
+                }
+            }
         }
         let kw = match first {
             Tok::Kw(k) => k,
@@ -998,6 +1032,94 @@ fn show(t: &Tok) -> String {
         Tok::Str(s) => format!("\"{s}\""),
         Tok::Op(o) => format!("'{o}'"),
     }
+}
+
+/// The parse must be redone with `$(shell,...)` run one at a time: a command's
+/// output used as a word was empty or several words, which changes the tokens.
+#[derive(Debug)]
+pub struct SerialNeeded;
+
+impl std::fmt::Display for SerialNeeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a $(shell,...) result changes the Kconfig tokens")
+    }
+}
+
+impl std::error::Error for SerialNeeded {}
+
+/// Replaces the placeholder symbols of running `$(shell,...)` commands by the symbol
+/// their output names (what the kernel's lexer would have produced).
+fn substitute(k: &mut Kconfig, m: &mut Macros) -> Result<()> {
+    let placeholders: Vec<(String, SymId)> = k
+        .by_name
+        .iter()
+        .filter(|(n, _)| crate::preprocess::marker_index(n).is_some())
+        .map(|(n, id)| (n.clone(), *id))
+        .collect();
+    let mut map = std::collections::HashMap::new();
+    for (name, id) in placeholders {
+        let idx = crate::preprocess::marker_index(&name).unwrap_or(usize::MAX);
+        let r = m.result_of(idx)?;
+        if r.is_empty() || r.contains([' ', '\t']) {
+            return Err(SerialNeeded.into());
+        }
+        k.by_name.remove(&name);
+        let target = k.lookup(&r, false);
+        map.insert(id, target);
+    }
+    m.finish_all()?;
+    if map.is_empty() {
+        return Ok(());
+    }
+    fn fix_expr(e: &mut Expr, map: &std::collections::HashMap<SymId, SymId>) {
+        match e {
+            Expr::Sym(s) => {
+                if let Some(t) = map.get(s) {
+                    *s = *t;
+                }
+            }
+            Expr::Cmp(_, a, b) => {
+                if let Some(t) = map.get(a) {
+                    *a = *t;
+                }
+                if let Some(t) = map.get(b) {
+                    *b = *t;
+                }
+            }
+            Expr::Not(a) => fix_expr(a, map),
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                fix_expr(a, map);
+                fix_expr(b, map);
+            }
+        }
+    }
+    let fix = |e: &mut Option<Expr>| {
+        if let Some(e) = e {
+            fix_expr(e, &map);
+        }
+    };
+    for s in &mut k.syms {
+        for p in s.prompts.iter_mut().chain(s.defaults.iter_mut()) {
+            fix(&mut p.expr);
+            fix(&mut p.visible);
+        }
+        for r in &mut s.ranges {
+            if let Some(t) = map.get(&r.lo) {
+                r.lo = *t;
+            }
+            if let Some(t) = map.get(&r.hi) {
+                r.hi = *t;
+            }
+            fix(&mut r.visible);
+        }
+        fix(&mut s.dir_dep);
+        fix(&mut s.rev_dep);
+        fix(&mut s.implied);
+        for r in &mut s.selected_by {
+            fix(&mut r.cond);
+        }
+    }
+    Ok(())
 }
 
 impl Kconfig {

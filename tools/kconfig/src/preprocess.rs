@@ -35,6 +35,26 @@ pub struct Macros {
     pub messages: Vec<String>,
     /// Number of `$(shell,...)` commands run.
     pub shell_runs: usize,
+    /// Run `$(shell,...)` commands concurrently, returning markers (see [`Macros::resolve`]).
+    pub concurrent: bool,
+    pending: Vec<Pending>,
+}
+
+/// A `$(shell,...)` command started but maybe not finished.
+struct Pending {
+    child: Option<std::process::Child>,
+    cmd: String,
+    result: Option<String>,
+}
+
+/// Start and end of a marker standing for the output of a running `$(shell,...)`.
+const MARK_START: char = '\u{1}';
+const MARK_END: char = '\u{2}';
+
+/// If `s` is exactly one marker, its index.
+pub fn marker_index(s: &str) -> Option<usize> {
+    let inner = s.strip_prefix(MARK_START)?.strip_suffix(MARK_END)?;
+    inner.parse().ok()
 }
 
 impl Macros {
@@ -48,6 +68,8 @@ impl Macros {
             line: 0,
             messages: Vec::new(),
             shell_runs: 0,
+            concurrent: false,
+            pending: Vec::new(),
         }
     }
 
@@ -165,6 +187,7 @@ impl Macros {
             return Err(self.err("too many function arguments".into()));
         }
         let name = self.expand_args(parts[0], args)?;
+        let name = self.resolve(&name)?;
         let mut fargs = Vec::with_capacity(parts.len() - 1);
         for p in &parts[1..] {
             fargs.push(self.expand_args(p, args)?);
@@ -202,6 +225,17 @@ impl Macros {
     }
 
     fn function(&mut self, name: &str, a: &[String]) -> Result<Option<String>> {
+        let mut resolved = Vec::new();
+        if matches!(name, "error-if" | "warning-if" | "info" | "shell") {
+            for x in a {
+                resolved.push(self.resolve(x)?);
+            }
+        }
+        let a = if resolved.is_empty() {
+            a
+        } else {
+            &resolved[..]
+        };
         let want = match name {
             "error-if" | "warning-if" => 2,
             "info" | "shell" => 1,
@@ -242,7 +276,79 @@ impl Macros {
     /// removed, inner newlines turned into spaces: what the kernel's `do_shell` does.
     fn shell(&mut self, cmd: &str) -> Result<String> {
         self.shell_runs += 1;
-        let mut child = Command::new("/bin/sh")
+        if self.concurrent {
+            let running = self.pending.iter().filter(|p| p.result.is_none()).count();
+            if running >= 8 {
+                if let Some(i) = self.pending.iter().position(|p| p.result.is_none()) {
+                    self.finish(i)?;
+                }
+            }
+            let child = self.spawn(cmd)?;
+            self.pending.push(Pending {
+                child: Some(child),
+                cmd: cmd.to_string(),
+                result: None,
+            });
+            return Ok(format!("{MARK_START}{}{MARK_END}", self.pending.len() - 1));
+        }
+        let child = self.spawn(cmd)?;
+        collect_output(child, cmd)
+    }
+
+    fn finish(&mut self, i: usize) -> Result<String> {
+        if let Some(r) = &self.pending[i].result {
+            return Ok(r.clone());
+        }
+        let child = self.pending[i].child.take();
+        let cmd = self.pending[i].cmd.clone();
+        let r = match child {
+            Some(c) => collect_output(c, &cmd)?,
+            None => String::new(),
+        };
+        self.pending[i].result = Some(r.clone());
+        Ok(r)
+    }
+
+    /// Replaces every marker in `s` by the output of its command (waiting for it).
+    pub fn resolve(&mut self, s: &str) -> Result<String> {
+        if !s.contains(MARK_START) {
+            return Ok(s.to_string());
+        }
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(i) = rest.find(MARK_START) {
+            out.push_str(&rest[..i]);
+            let after = &rest[i + 1..];
+            let Some(j) = after.find(MARK_END) else {
+                out.push_str(&rest[i..]);
+                return Ok(out);
+            };
+            let idx: usize = after[..j].parse().unwrap_or(usize::MAX);
+            if idx < self.pending.len() {
+                let r = self.finish(idx)?;
+                out.push_str(&r);
+            }
+            rest = &after[j + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// Waits for every command still running.
+    pub fn finish_all(&mut self) -> Result<()> {
+        for i in 0..self.pending.len() {
+            self.finish(i)?;
+        }
+        Ok(())
+    }
+
+    /// The output of marker `i`, waiting for its command.
+    pub fn result_of(&mut self, i: usize) -> Result<String> {
+        self.finish(i)
+    }
+
+    fn spawn(&self, cmd: &str) -> Result<std::process::Child> {
+        Command::new("/bin/sh")
             .arg("-c")
             .arg(cmd)
             .current_dir(&self.shell_dir)
@@ -252,7 +358,13 @@ impl Macros {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .with_context(|| format!("{}:{}: running {cmd}", self.file, self.line))?;
+            .with_context(|| format!("{}:{}: running {cmd}", self.file, self.line))
+    }
+}
+
+/// Reads a command's output the way the kernel's `do_shell` does.
+fn collect_output(mut child: std::process::Child, cmd: &str) -> Result<String> {
+    {
         let mut buf = Vec::new();
         if let Some(mut out) = child.stdout.take() {
             out.read_to_end(&mut buf)

@@ -574,7 +574,8 @@ fn check_units(root: &Path, known: &Known, out: &mut Vec<Finding>) -> Result<()>
 const HOST_DIRS: &[&str] = &["home", "work", "Users", "root"];
 
 /// Absolute paths of a build machine (home directories, this project's work area).
-/// Inside a rootfs overlay `/root/` and `/home/` are the target's own directories.
+/// Inside a rootfs overlay and in Markdown documentation `/root/` and `/home/` are the
+/// target's own directories; `/work/` and `/Users/` are flagged everywhere.
 fn check_host_paths(root: &Path, files: &[String], out: &mut Vec<Finding>) -> Result<()> {
     let dirs = HOST_DIRS.join("|");
     let re = Regex::new(&format!(r#"(?:^|[\s"'=:(,\[])(/(?:{dirs})/[^\s"'),\]]*)"#))?;
@@ -587,7 +588,9 @@ fn check_host_paths(root: &Path, files: &[String], out: &mut Vec<Finding>) -> Re
         let Some(text) = read_text(root, rel) else {
             continue;
         };
-        let overlay = rel.contains("/rootfs-overlay/");
+        // Overlays are the target's file system, and the documentation describes it:
+        // there root's home and /home are the target's own directories.
+        let overlay = rel.contains("/rootfs-overlay/") || rel.ends_with(".md");
         for (i, line) in text.lines().enumerate() {
             for c in re.captures_iter(line) {
                 let p = &c[1];
