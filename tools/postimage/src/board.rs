@@ -55,6 +55,18 @@ fn rootfs_need(ctx: &Ctx) -> Need {
     }
 }
 
+/// Links Buildroot's rootfs.ext4 into genimage's input directory (no copy: it
+/// can be large, and genimage only reads it).
+fn link_rootfs(ctx: &Ctx, rootfs: &Path) -> Result<()> {
+    std::os::unix::fs::symlink(
+        rootfs
+            .canonicalize()
+            .with_context(|| format!("resolving {}", rootfs.display()))?,
+        ctx.input.join("rootfs.ext4"),
+    )
+    .context("linking rootfs.ext4 into the work directory")
+}
+
 /// Checks that the files of a boot partition fit in it (with room for the FAT
 /// itself and cluster rounding), and that the rootfs fits its partition.
 fn check_sizes(
@@ -185,13 +197,7 @@ pub fn pc(ctx: &Ctx) -> Result<Plan> {
     )?;
     stage::touch_dirs(&esp, ctx.epoch)?;
     fs::create_dir_all(&ctx.input).ok();
-    std::os::unix::fs::symlink(
-        rootfs
-            .canonicalize()
-            .with_context(|| format!("resolving {}", rootfs.display()))?,
-        ctx.input.join("rootfs.ext4"),
-    )
-    .context("linking rootfs.ext4 into the work directory")?;
+    link_rootfs(ctx, rootfs)?;
     check_sizes(&esp, PC_ESP_SIZE, rootfs, ctx.args.root_size)?;
 
     let mut inputs = found[..5].to_vec();
@@ -318,13 +324,7 @@ pub fn rpi3(ctx: &Ctx) -> Result<Plan> {
     }
     stage::touch_dirs(&boot, ctx.epoch)?;
     let rootfs = &found[1];
-    std::os::unix::fs::symlink(
-        rootfs
-            .canonicalize()
-            .with_context(|| format!("resolving {}", rootfs.display()))?,
-        ctx.input.join("rootfs.ext4"),
-    )
-    .context("linking rootfs.ext4 into the work directory")?;
+    link_rootfs(ctx, rootfs)?;
     check_sizes(&boot, RPI_BOOT_SIZE, rootfs, ctx.args.root_size)?;
 
     let mut inputs = found.clone();

@@ -105,6 +105,20 @@ fn refs(e: &Option<Expr>, out: &mut Vec<SymId>) {
     }
 }
 
+/// The symbols defined first in Buildroot's `Config.in.legacy`, in menu order.
+pub fn legacy_symbols(k: &Kconfig) -> Vec<String> {
+    k.order
+        .iter()
+        .filter(|&&s| {
+            k.syms[s]
+                .defs
+                .first()
+                .is_some_and(|l| is_legacy_file(&l.file))
+        })
+        .map(|&s| k.syms[s].name.clone())
+        .collect()
+}
+
 /// Whether `file` (a Kconfig location) is Buildroot's legacy file.
 pub fn is_legacy_file(file: &str) -> bool {
     file == "Config.in.legacy"
@@ -313,17 +327,7 @@ pub fn export(
             env: sym.env.clone(),
         });
     }
-    let mut legacy: Vec<String> = k
-        .order
-        .iter()
-        .filter(|&&s| {
-            k.syms[s]
-                .defs
-                .first()
-                .is_some_and(|l| is_legacy_file(&l.file))
-        })
-        .map(|&s| k.syms[s].name.clone())
-        .collect();
+    let mut legacy = legacy_symbols(k);
     legacy.sort();
     Index {
         about: ABOUT.to_string(),

@@ -89,17 +89,7 @@ fn load_model(m: &ModelArgs, ext_name: &str) -> Result<defconfig::Model> {
     if let Some(br) = &m.buildroot {
         let host = host(m, br)?;
         let k = buildroot::load(br, &m.tree, ext_name, &host)?;
-        let legacy = k
-            .order
-            .iter()
-            .filter(|&&s| {
-                k.syms[s]
-                    .defs
-                    .first()
-                    .is_some_and(|l| index::is_legacy_file(&l.file))
-            })
-            .map(|&s| k.syms[s].name.clone())
-            .collect();
+        let legacy = index::legacy_symbols(&k).into_iter().collect();
         return Ok(defconfig::Model {
             k,
             legacy,

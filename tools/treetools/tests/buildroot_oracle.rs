@@ -32,16 +32,8 @@ fn buildroot() -> Option<PathBuf> {
 fn model(br: &Path) -> Model {
     let host = b4k_treetools::buildroot::Host::detect(br).expect("host gcc");
     let k = b4k_treetools::buildroot::load(br, &root(), "KUBERNETES", &host).expect("parse");
-    let legacy = k
-        .order
-        .iter()
-        .filter(|&&s| {
-            k.syms[s]
-                .defs
-                .first()
-                .is_some_and(|l| l.file == "Config.in.legacy")
-        })
-        .map(|&s| k.syms[s].name.clone())
+    let legacy = b4k_treetools::index::legacy_symbols(&k)
+        .into_iter()
         .collect();
     Model {
         k,
