@@ -1,0 +1,108 @@
+#!/bin/sh
+# Makes a Buildroot-like output tree for the post-image tests from the Debian
+# packages unpacked by fetch-debs.sh:
+#   make-inputs.sh pc|raspberrypi3-64 CACHE OUT
+# OUT/images   = BINARIES_DIR (kernel, rootfs.ext4, GRUB images or rpi-firmware/),
+# OUT/host     = HOST_DIR (lib/grub/i386-pc/boot.img), OUT/.config = BR2_CONFIG,
+# OUT/initrd.img = the test-only initramfs (see initrd-init).
+# Everything is reproducible from SOURCE_DATE_EPOCH (fixed UUIDs, times).
+set -eu
+
+board=$1
+cache=$2
+out=$3
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+: "${SOURCE_DATE_EPOCH:=1700000000}"
+export SOURCE_DATE_EPOCH E2FSPROGS_FAKE_TIME="$SOURCE_DATE_EPOCH"
+
+rm -rf "$out"
+mkdir -p "$out/images" "$out/host" "$out/work"
+images=$out/images
+work=$out/work
+
+case $board in
+pc)
+	kdir=$cache/amd64
+	busybox=/bin/busybox
+	modules="lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4 drivers/block/virtio_blk"
+	cp "$kdir"/boot/vmlinuz-* "$images/bzImage"
+	# GRUB images exactly as Buildroot's boot/grub2/grub2.mk makes them
+	# (GRUB2_INSTALL_IMAGES_CMDS), with its default builtin modules
+	# (boot/grub2/Config.in) and BR2_TARGET_GRUB2_BOOT_PARTITION="hd0,gpt2".
+	grub-mkimage -d /usr/lib/grub/i386-pc -O i386-pc -o "$images/grub.img" \
+		-p "(hd0,gpt2)/boot/grub" \
+		boot linux ext2 fat squash4 part_msdos part_gpt normal biosdisk
+	mkdir -p "$images/efi-part/EFI/BOOT" "$out/host/lib/grub/i386-pc"
+	grub-mkimage -d /usr/lib/grub/x86_64-efi -O x86_64-efi \
+		-o "$images/efi-part/EFI/BOOT/bootx64.efi" -p "/EFI/BOOT" \
+		boot linux ext2 fat squash4 part_msdos part_gpt normal efi_gop
+	# host-grub2 installs boot.img in HOST_DIR, not BINARIES_DIR.
+	cp /usr/lib/grub/i386-pc/boot.img "$out/host/lib/grub/i386-pc/boot.img"
+	cat > "$out/.config" <<EOC
+BR2_x86_64=y
+BR2_LINUX_KERNEL=y
+BR2_TARGET_ROOTFS_EXT2=y
+BR2_TARGET_ROOTFS_EXT2_4=y
+BR2_TARGET_GRUB2=y
+BR2_TARGET_GRUB2_I386_PC=y
+BR2_TARGET_GRUB2_X86_64_EFI=y
+BR2_TARGET_GRUB2_BOOT_PARTITION="hd0,gpt2"
+EOC
+	;;
+raspberrypi3-64)
+	kdir=$cache/arm64
+	busybox=$cache/busybox-arm64/bin/busybox
+	modules="lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4 drivers/mmc/host/sdhci drivers/mmc/host/sdhci-pltfm drivers/mmc/host/sdhci-iproc drivers/mmc/host/bcm2835"
+	# Debian's arm64 vmlinuz is the plain arm64 Image, as Buildroot installs it.
+	cp "$kdir"/boot/vmlinuz-* "$images/Image"
+	cp "$kdir"/usr/lib/linux-image-*/broadcom/bcm2837-rpi-3-b.dtb \
+		"$kdir"/usr/lib/linux-image-*/broadcom/bcm2837-rpi-3-b-plus.dtb "$images/"
+	# As package/rpi-firmware installs them (RPI_FIRMWARE_INSTALL_IMAGES_CMDS).
+	mkdir -p "$images/rpi-firmware"
+	for f in bootcode.bin start.elf fixup.dat; do
+		cp "$cache/rpi/usr/lib/raspi-firmware/$f" "$images/rpi-firmware/"
+	done
+	cp "$repo/board/raspberrypi3-64/config.txt" "$repo/board/raspberrypi3-64/cmdline.txt" \
+		"$images/rpi-firmware/"
+	cat > "$out/.config" <<EOC
+BR2_aarch64=y
+BR2_LINUX_KERNEL=y
+BR2_TARGET_ROOTFS_EXT2=y
+BR2_TARGET_ROOTFS_EXT2_4=y
+BR2_PACKAGE_RPI_FIRMWARE=y
+EOC
+	;;
+*)
+	echo "unknown board $board" >&2
+	exit 2
+	;;
+esac
+
+# Root filesystem: busybox and an init that prints the marker and powers off.
+root=$work/rootfs
+mkdir -p "$root/bin" "$root/sbin" "$root/proc" "$root/sys" "$root/dev"
+cp "$busybox" "$root/bin/busybox"
+cp "$here/rootfs-init" "$root/sbin/init"
+chmod 755 "$root/sbin/init" "$root/bin/busybox"
+find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+mkfs.ext4 -q -F -L rootfs -U 5f0f1d3a-0000-4000-8000-000000000001 \
+	-E hash_seed=5f0f1d3a-0000-4000-8000-000000000002,root_owner=0:0 \
+	-d "$root" "$images/rootfs.ext4" 16M
+
+# Initramfs (test stand-in, see initrd-init): busybox, the modules, /init.
+ird=$work/initrd
+mkdir -p "$ird/bin" "$ird/lib/modules" "$ird/dev" "$ird/proc" "$ird/sys" "$ird/newroot"
+cp "$busybox" "$ird/bin/busybox"
+cp "$here/initrd-init" "$ird/init"
+chmod 755 "$ird/init" "$ird/bin/busybox"
+: > "$ird/modules"
+for m in $modules; do
+	name=$(basename "$m")
+	xz -dc "$kdir"/lib/modules/*/kernel/"$m".ko.xz > "$ird/lib/modules/$name.ko"
+	echo "$name" >> "$ird/modules"
+done
+find "$ird" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+(cd "$ird" && find . | LC_ALL=C sort | cpio -o -H newc --reproducible --quiet) |
+	gzip -n > "$out/initrd.img"
+rm -rf "$work"

@@ -1,0 +1,94 @@
+//! Staging of genimage's inputs (copies with fixed times) and the final move of
+//! the results into BINARIES_DIR.
+
+use anyhow::{Context, Result};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// FAT cannot store times before 1980-01-01 (DOS epoch).
+const DOS_EPOCH: i64 = 315_532_800;
+
+fn time(epoch: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(epoch.max(DOS_EPOCH) as u64)
+}
+
+/// Writes `bytes` to `dst` (creating parents) with mtime `epoch`.
+pub fn write(dst: &Path, bytes: &[u8], epoch: i64) -> Result<()> {
+    if let Some(p) = dst.parent() {
+        fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
+    }
+    fs::write(dst, bytes).with_context(|| format!("writing {}", dst.display()))?;
+    touch(dst, epoch)
+}
+
+/// Copies `src` to `dst` (creating parents) with mtime `epoch`.
+pub fn copy(src: &Path, dst: &Path, epoch: i64) -> Result<()> {
+    if let Some(p) = dst.parent() {
+        fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
+    }
+    fs::copy(src, dst)
+        .with_context(|| format!("copying {} to {}", src.display(), dst.display()))?;
+    touch(dst, epoch)
+}
+
+fn touch(p: &Path, epoch: i64) -> Result<()> {
+    let f = fs::File::open(p).with_context(|| format!("opening {}", p.display()))?;
+    f.set_modified(time(epoch))
+        .with_context(|| format!("setting the time of {}", p.display()))
+}
+
+/// Sets the mtime of `dir` and every directory below it to `epoch` (after the
+/// files are in: adding a file changes its directory's time).
+pub fn touch_dirs(dir: &Path, epoch: i64) -> Result<()> {
+    for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            touch_dirs(&path, epoch)?;
+        }
+    }
+    touch(dir, epoch)
+}
+
+/// Regular files below `dir`, as sorted `/`-separated relative paths.
+pub fn list_files(dir: &Path) -> Result<Vec<String>> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
+        for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk(base, &path, out)?;
+            } else {
+                let rel: PathBuf = path.strip_prefix(base)?.to_path_buf();
+                out.push(rel.to_string_lossy().into_owned());
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
+/// Moves a finished file into place atomically: rename, or (across file
+/// systems) copy to a hidden temporary name beside `dst`, then rename.
+pub fn place(src: &Path, dst: &Path) -> Result<()> {
+    if fs::rename(src, dst).is_ok() {
+        return Ok(());
+    }
+    let name = dst
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dst.with_file_name(format!(".{name}.b4k-partial"));
+    let r = fs::copy(src, &tmp)
+        .with_context(|| format!("copying {} to {}", src.display(), tmp.display()))
+        .and_then(|_| {
+            fs::rename(&tmp, dst)
+                .with_context(|| format!("renaming {} to {}", tmp.display(), dst.display()))
+        });
+    if r.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    r
+}
