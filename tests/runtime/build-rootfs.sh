@@ -29,7 +29,7 @@ if [ -f "$img" ]; then echo "$img"; exit 0; fi
 
 start=$(date +%s)
 work=$cache/rootfs-$key.d
-rm -rf "$work"
+rm -rf "$work" && mkdir -p "$cache"
 cp -a "$base" "$work"
 if [ -f "$kernel/modules.tar" ]; then
 	tar -C "$work" --keep-directory-symlink -xf "$kernel/modules.tar"
@@ -50,8 +50,8 @@ BR2_EXTERNAL_KUBERNETES_PATH=$tree "$tree/board/common/post-build.sh" "$work"
 rsync -a --keep-dirlinks "$here/test-rootfs/" "$work/"
 systemctl --root="$work" preset-all >&2
 rm -f "$img.tmp"
-mkfs.ext4 -q -F -L root -d "$work" "$img.tmp" "$size"
-rm -rf "$work"
+mkfs.ext4 -q -F -L root -d "$work" "$img.tmp" "$size" >&2
+rm -rf "$work" && mkdir -p "$cache"
 mv "$img.tmp" "$img"
 echo "build-rootfs: $(($(date +%s) - start)) s" >&2
 echo "$img"

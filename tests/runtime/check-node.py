@@ -14,6 +14,11 @@ Checks (each: pass/fail and its wall time, written to --results as JSON):
   reboot          the node comes back to multi-user
   images-kept     after the reboot: bundle not loaded again, every image present
   data-kept       after the reboot: same /data file system (UUID), marker file kept
+With --e2e, instead of the reboot checks:
+  k8s-init        `k8s-init` succeeds (the VM has no network: QEMU restrict=on)
+  node-ready      the node is Ready (time from k8s-init's start)
+  no-pull         kubelet pulled no image
+  coredns         CoreDNS pods Ready and answering kubernetes.default's service IP
 """
 
 import argparse
@@ -59,6 +64,7 @@ def main():
     ap.add_argument("--results", required=True)
     ap.add_argument("--mem", default="3584")
     ap.add_argument("--boot-timeout", type=int, default=2400)
+    ap.add_argument("--e2e", action="store_true", help="kubeadm init, node Ready, CoreDNS")
     a = ap.parse_args()
 
     cmd = ["qemu-system-x86_64", "-M", "pc", "-m", a.mem, "-smp", "2",
@@ -166,6 +172,26 @@ def main():
         rc, out = node.run("blkid -o value -s UUID /dev/vdb; test -s /data/b4k-marker && echo marker-kept")
         return rc == 0 and state.get("uuid") and out.split() == [state["uuid"], "marker-kept"], out.replace("\n", " ")
 
+    def k8s_init():
+        state["init"] = time.monotonic()
+        rc, out = node.run("k8s-init > /root/k8s-init.log 2>&1; rc=$?; tail -n 15 /root/k8s-init.log; "
+                           "test $rc -eq 0", 3600)
+        return rc == 0, out.replace("\n", " | ")[-600:]
+
+    def node_ready():
+        rc, out = node.run("kubectl wait --for=condition=Ready node --all --timeout=1800s", 1900)
+        return rc == 0, "%s; %.0fs after k8s-init started" % (out, time.monotonic() - state["init"])
+
+    def no_pull():
+        rc, out = node.run("journalctl -o cat -u kubelet | grep -c 'Pulling image' || true")
+        return out.strip() == "0", "kubelet 'Pulling image' lines: %s" % out.strip()
+
+    def coredns():
+        rc, out = node.run("kubectl -n kube-system wait --for=condition=Ready pod -l k8s-app=kube-dns "
+                           "--timeout=1800s && dig +short +time=5 @10.96.0.10 kubernetes.default.svc.cluster.local",
+                           1900)
+        return rc == 0 and out.strip().endswith("10.96.0.1"), out.replace("\n", " | ")
+
     ok = False
     try:
         node.start()
@@ -174,11 +200,21 @@ def main():
                              ("cgroup-v2", cgroup), ("docker", docker), ("images-loaded", images_loaded),
                              ("root-grew", root_grew), ("data-disk", data_disk)]:
                 check(name, fn)
-            if check("reboot", reboot):
+            if a.e2e:
+                for name, fn in [("k8s-init", k8s_init), ("node-ready", node_ready), ("no-pull", no_pull),
+                                 ("coredns", coredns)]:
+                    if not check(name, fn):
+                        break
+            elif check("reboot", reboot):
                 check("images-kept", images_kept)
                 check("data-kept", data_kept)
                 check("no-failed-units-2", failed_units)
         ok = all(r["pass"] for r in results)
+        if not ok and node.child is not None and node.child.isalive():
+            # into the console log, for the failure report
+            node.run("systemctl --failed --no-pager; systemctl status --no-pager -l docker containerd "
+                     "cri-docker b4k-images b4k-kubeadm-images data.mount 'systemd-makefs@*' kubelet; "
+                     "journalctl -b -p warning -o short-monotonic --no-pager | tail -n 150", 300)
     finally:
         node.stop()
         json.dump(results, open(a.results, "w"), indent=1)

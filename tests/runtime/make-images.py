@@ -66,7 +66,8 @@ def closure(base, paths):
         ldd = subprocess.run(["chroot", base, "ldd", "/" + p], capture_output=True, text=True)
         for lib in re.findall(r"(/\S+) \(0x", ldd.stdout):
             out.add(lib.lstrip("/"))
-    return out
+    # merged /usr: bin, sbin, lib, lib64 are symlinks into usr/ in the image
+    return {"usr/" + p if p.split("/")[0] in MERGED else p for p in out}
 
 
 def real(base, rel):

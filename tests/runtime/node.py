@@ -55,17 +55,23 @@ class Node:
         """Wait for the autologin shell and make it scriptable."""
         self.expect(SHELL_READY, timeout)
         time.sleep(1)
-        self.child.send("stty -echo; dmesg -n 1; export PS1='%s' TERM=dumb SYSTEMD_PAGER= "
-                        "SYSTEMD_COLORS=0 PAGER=cat\r" % PROMPT)
+        # Without readline (which echoes by itself) and tty echo, the console
+        # shows only what commands print.
+        self.child.send("set +o emacs +o vi; stty -echo; dmesg -n 1; export PS1='%s' TERM=dumb "
+                        "SYSTEMD_PAGER= SYSTEMD_COLORS=0 PAGER=cat\r" % PROMPT)
         self.expect(re.escape(PROMPT), 60)
 
     def run(self, command, timeout=120):
         """Run `command` in the guest shell; return (exit code, output)."""
         self.child.send("%s; echo __RC=$?__\r" % command)
-        self.expect(r"__RC=(\d+)__\r?\n" + re.escape(PROMPT), timeout)
+        self.expect(r"__RC=(\d+)__[\r\n]+" + re.escape(PROMPT), timeout)
         rc = int(self.child.match.group(1))
-        out = self.child.before.replace("\r\n", "\n").strip("\n")
-        return rc, out
+        out = self.child.before.replace("\r", "")
+        # the console may echo the command line: drop it
+        marker = "echo __RC=$?__"
+        if marker in out:
+            out = out.split(marker, 1)[1]
+        return rc, out.strip("\n")
 
     def reboot(self, timeout):
         """Reboot from inside and log in again."""

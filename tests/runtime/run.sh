@@ -5,6 +5,7 @@
 # `b4k post-image` into the pc disk image, booted under QEMU TCG and checked over
 # the serial console (tests/runtime/check-node.py).
 #   tests/runtime/run.sh cheap     kernel config, boot, docker, images bundle, storage
+#   tests/runtime/run.sh e2e       boot, bundle, k8s-init, node Ready, CoreDNS
 # Needs no network once the caches under $B4K_CACHE (default
 # ~/.cache/b4k/runtime) are filled: Debian's archive (mmdebstrap) and the Go
 # module proxy are used on the first run only.
@@ -94,12 +95,13 @@ svdir=$(cd "$run" && GOFLAGS=-mod=mod go mod download -json "k8s.io/system-valid
 	sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
 
 case $mode in
-cheap)
-	/usr/bin/python3 "$here/check-node.py" --disk "$run/disk.img" --kernel-config "$kernel/config" \
+cheap | e2e)
+	if [ "$mode" = e2e ]; then set -- --e2e; else set --; fi
+	/usr/bin/python3 "$here/check-node.py" "$@" --disk "$run/disk.img" --kernel-config "$kernel/config" \
 		--validators "$svdir/validators/types_unix.go" --rootfs-size "$(stat -c %s "$rootfs")" \
 		--data "$run/data.img" --iso "$iso" --manifest "$run/MANIFEST" \
 		--log "$run/console.log" --results "$run/results.json"
 	;;
-*) echo "usage: $0 cheap" >&2; exit 2 ;;
+*) echo "usage: $0 cheap|e2e" >&2; exit 2 ;;
 esac
 log "results: $run/results.json"
