@@ -10,7 +10,8 @@
 # ~/.cache/b4k/runtime) are filled: Debian's archive (mmdebstrap) and the Go
 # module proxy are used on the first run only.
 # Environment: FRAGMENT_DIR (kernel fragments, default board/), B4K_BIN_DIR
-# (binaries of modules the proxy cannot give), PIECES=node|all (default all),
+# (binaries of modules the proxy cannot give), PIECES=node|all (default: node for
+# cheap, whose images are stand-ins but for the node's own pieces; all for e2e),
 # B4K_RUN_DIR (default: a new directory under /tmp, kept on failure).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +25,8 @@ log() { echo "runtime: $*"; }
 
 s=$(t); kernel=$("$here/build-kernel.sh"); log "kernel $kernel ($(($(t) - s)) s; bzImage $(stat -c %s "$kernel/bzImage") bytes)"
 s=$(t); base=$("$here/build-base.sh"); log "userland $base ($(($(t) - s)) s)"
-s=$(t); stage=$("$here/build-pieces.sh" "${PIECES:-all}"); log "pieces $stage ($(($(t) - s)) s)"
+if [ "$mode" = cheap ]; then pieces=${PIECES:-node}; else pieces=${PIECES:-all}; fi
+s=$(t); stage=$("$here/build-pieces.sh" "$pieces"); log "pieces $stage ($(($(t) - s)) s)"
 version=$("$stage/root/usr/bin/kubeadm" version -o short)
 
 # The bundle, through the tree's own path: images made here, pushed to Debian's
