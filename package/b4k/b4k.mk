@@ -17,6 +17,10 @@ HOST_B4K_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = \
 	--exclude /buildroot --exclude /output --exclude /dl \
 	--exclude /target --exclude /.cache
 
+# post-image compresses the images with xz (Buildroot builds host-xz only
+# when the build machine lacks it).
+HOST_B4K_DEPENDENCIES = host-xz
+
 # The install step runs in the CLI crate; the workspace (and its
 # Cargo.lock) is found from there.
 HOST_B4K_SUBDIR = tools/b4k

@@ -86,11 +86,12 @@ endef
 
 ifeq ($(BR2_PACKAGE_KUBERNETES_SOURCE),y)
 $(eval $(golang-package))
-# kubernetes-src.tar.gz is vendored already: keep it as published, so
-# that its upstream sha512 applies (go-post-process would unpack it with
-# --strip-components=1, and repack it). Emptied before host-kubernetes
-# is evaluated, so that the host package, which uses the node tarball,
-# does not inherit it either.
+# kubernetes-src.tar.gz is vendored already, but has no top-level
+# directory, which go-post-process does not expect (it looks for
+# */vendor, and else unpacks the archive with --strip-components=1 and
+# repacks it): keep it as published, so that its upstream sha512
+# applies. Emptied before host-kubernetes is evaluated, so that the host
+# package, which uses the node tarball, does not inherit it either.
 KUBERNETES_DOWNLOAD_POST_PROCESS =
 else
 $(eval $(generic-package))

@@ -193,16 +193,26 @@ pub fn find_inputs(ctx: &Ctx, needs: &[Need]) -> Result<Vec<PathBuf>> {
     for need in needs {
         match need.candidates.iter().find(|p| p.is_file()) {
             Some(p) => found.push(p.clone()),
-            None => missing.push(format!(
-                "  {}: not found in {}; {}",
-                need.name,
-                need.candidates
-                    .iter()
-                    .map(|p| p.parent().unwrap_or(p).display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-                need.hint
-            )),
+            None => {
+                // The directories searched, e.g. BINARIES_DIR and HOST_DIR/lib/grub/i386-pc.
+                let mut dirs: Vec<String> = Vec::new();
+                for p in &need.candidates {
+                    let s = p.display().to_string();
+                    let d = match s.strip_suffix(&need.name) {
+                        Some(d) => d.trim_end_matches('/').to_string(),
+                        None => p.parent().unwrap_or(p).display().to_string(),
+                    };
+                    if !dirs.contains(&d) {
+                        dirs.push(d);
+                    }
+                }
+                missing.push(format!(
+                    "  {}: not found in {}; {}",
+                    need.name,
+                    dirs.join(" or "),
+                    need.hint
+                ))
+            }
         }
     }
     if !missing.is_empty() {
