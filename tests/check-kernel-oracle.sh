@@ -1,0 +1,171 @@
+#!/bin/bash
+# Oracle test of `b4k lint-kernel`: for the boards' fragments and the broken
+# fragments in tools/kconfig/tests/data/broken/, the predicted .config must equal
+# what the kernel's own scripts/kconfig/merge_config.sh -m + make olddefconfig
+# write (every line, hence every fragment option), and each broken fragment
+# must give exactly the findings written by hand in its .expected file.
+# Needs Debian's linux-source-6.12 and gcc-aarch64-linux-gnu
+# (scripts/host-deps.d/kconfig.txt); the tree is unpacked once into
+# ${XDG_CACHE_HOME:-~/.cache}/b4k/.
+set -eu
+cd "$(dirname "$0")/.."
+here=$PWD
+
+for tool in gcc aarch64-linux-gnu-gcc flex bison make; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "skip: $tool not found; run scripts/install-host-deps"
+		exit 77
+	fi
+done
+
+start=$(date +%s)
+rc=0
+src=$(scripts/linux-source-tree) || rc=$?
+if [ "$rc" -eq 77 ]; then
+	echo "skip: Debian's linux-source-6.12 is not installed"
+	exit 77
+fi
+[ "$rc" -eq 0 ]
+unpacked=$(date +%s)
+
+cargo build -q -p b4k
+b4k=$here/target/debug/b4k
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+fail=0
+reqs=board/common/kernel-requirements.toml
+
+# kmake ARCH ARGS...: the kernel's make in the object dir for ARCH.
+kmake() {
+	local arch=$1 cross=""
+	shift
+	[ "$arch" = arm64 ] && cross=aarch64-linux-gnu-
+	make -s -C "$src" O="$work/o-$arch" ARCH="$arch" CROSS_COMPILE="$cross" "$@"
+}
+
+# oracle ARCH BASE FRAGMENT...: merged + olddefconfig'd .config in $work/o-ARCH.
+oracle() {
+	local arch=$1 base=$2 target
+	shift 2
+	target=${base}_defconfig
+	[ "$base" = defconfig ] && target=defconfig
+	if [ ! -f "$work/o-$arch/base-$base" ]; then
+		kmake "$arch" "$target" >/dev/null
+		cp "$work/o-$arch/.config" "$work/o-$arch/base-$base"
+	fi
+	cp "$work/o-$arch/base-$base" "$work/o-$arch/.config"
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$work/o-$arch" \
+		"$work/o-$arch/.config" "$@" >/dev/null
+	kmake "$arch" olddefconfig >"$work/olddefconfig.log" 2>&1
+}
+
+# compare NAME ARCH BASE FRAGMENT...: the linter (in the background) and the
+# oracle on the same inputs; the predicted .config must equal the oracle's, and
+# in particular every option the fragments name. The linter's report is left
+# in $work/findings, its exit code in $work/rc.
+compare() {
+	local name=$1 arch=$2 base=$3
+	shift 3
+	(
+		rc=0
+		"$b4k" lint-kernel --kernel-src "$src" --arch "$arch" --base "$base" \
+			--requirements "$reqs" --write-config "$work/got" "$@" \
+			>"$work/findings" || rc=$?
+		echo "$rc" >"$work/rc"
+	) &
+	oracle "$arch" "$base" "$@"
+	wait "$!"
+	grep -E '^(CONFIG_|# CONFIG_)' "$work/o-$arch/.config" >"$work/want"
+	local n=0 agree=0 opt got want
+	sed -n -E 's/^(# )?CONFIG_([A-Za-z0-9_]+)[= ].*/\2/p' "$@" | sort -u >"$work/names"
+	while read -r opt; do
+		n=$((n + 1))
+		got=$(value "$opt" "$work/got")
+		want=$(value "$opt" "$work/want")
+		if [ "$got" = "$want" ]; then
+			agree=$((agree + 1))
+		else
+			echo "  $name: CONFIG_$opt predicted $got, olddefconfig gives $want"
+		fi
+	done <"$work/names"
+	local lines diff
+	lines=$(wc -l <"$work/want")
+	diff=$(diff "$work/want" "$work/got" | grep -c '^[<>]' || true)
+	echo "$name ($arch, base $base): fragment options $agree/$n agree;" \
+		".config lines $lines, differing $diff"
+	if [ "$agree" -ne "$n" ] || [ "$diff" -ne 0 ]; then
+		diff "$work/want" "$work/got" | head -20
+		fail=1
+	fi
+}
+
+# value NAME FILE: the value of CONFIG_NAME in a .config ("absent" if not written).
+value() {
+	local v
+	v=$(sed -n -e "s/^CONFIG_$1=\(.*\)/\1/p" -e "s/^# CONFIG_$1 is not set$/n/p" "$2")
+	echo "${v:-absent}"
+}
+
+# board BOARD ARCH BASE: the project's fragments agree with the oracle, the linter
+# finds nothing wrong with them, and --config on the oracle's .config agrees.
+board() {
+	compare "$1" "$2" "$3" board/common/linux.fragment "board/$1/linux.fragment"
+	cat "$work/findings"
+	if [ "$(cat "$work/rc")" -ne 0 ]; then
+		echo "  $1: lint-kernel exit code $(cat "$work/rc"), expected 0"
+		fail=1
+	fi
+	gzip -c "$work/o-$2/.config" >"$work/config.gz"
+	if ! "$b4k" lint-kernel --config "$work/config.gz" --requirements "$reqs"; then
+		echo "  $1: --config on the oracle's .config found errors"
+		fail=1
+	fi
+}
+board pc x86_64 x86_64
+board raspberrypi3-64 arm64 defconfig
+
+# The bare x86_64_defconfig lacks VXLAN, br_netfilter, overlayfs...: --config must
+# fail on it and name them.
+rc=0
+"$b4k" lint-kernel --config "$work/o-x86_64/base-x86_64" --requirements "$reqs" \
+	>"$work/findings" || rc=$?
+for opt in VXLAN BRIDGE_NETFILTER OVERLAY_FS IKCONFIG_PROC; do
+	if ! grep -q "error: CONFIG_$opt is .*\[required-missing\]" "$work/findings"; then
+		echo "  --config x86_64_defconfig: CONFIG_$opt not reported missing"
+		fail=1
+	fi
+done
+if [ "$rc" -ne 1 ]; then
+	echo "  --config x86_64_defconfig: exit code $rc, expected 1"
+	fail=1
+else
+	echo "--config on x86_64_defconfig: $(grep -c required-missing "$work/findings") required options reported missing"
+fi
+
+# Broken fragments: first line "# arch: ARCH base: BASE"; expected findings in
+# NAME.expected, one "LINE SEVERITY CODE" per line, written by hand.
+for frag in tools/kconfig/tests/data/broken/*.fragment; do
+	name=$(basename "$frag" .fragment)
+	read -r _ _ arch _ base < <(head -n 1 "$frag")
+	compare "broken/$name" "$arch" "$base" "$frag"
+	rc=$(cat "$work/rc")
+	sed -n -E "s#^$frag:([0-9]+): (error|warning): .* \[([a-z-]+)\]\$#\1 \2 \3#p" \
+		"$work/findings" | sort -n >"$work/got-findings"
+	grep -v '^#' "tools/kconfig/tests/data/broken/$name.expected" | sort -n \
+		>"$work/want-findings"
+	if ! diff -u "$work/want-findings" "$work/got-findings"; then
+		echo "  broken/$name: findings differ from $name.expected; linter said:"
+		cat "$work/findings"
+		fail=1
+	elif [ "$rc" -ne 1 ] && grep -q ' error ' "$work/want-findings"; then
+		echo "  broken/$name: exit code $rc, expected 1"
+		fail=1
+	else
+		echo "broken/$name: $(wc -l <"$work/want-findings") expected findings, all reported"
+	fi
+done
+
+end=$(date +%s)
+echo "oracle test: unpack $((unpacked - start)) s, runs $((end - unpacked)) s"
+exit "$fail"
