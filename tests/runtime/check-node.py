@@ -26,6 +26,8 @@ import base64
 import gzip
 import json
 import re
+import shlex
+import subprocess
 import sys
 import time
 
@@ -64,6 +66,8 @@ def main():
     ap.add_argument("--results", required=True)
     ap.add_argument("--mem", default="3584")
     ap.add_argument("--boot-timeout", type=int, default=2400)
+    ap.add_argument("--lint", help="command taking the read-back config as its last argument "
+                    "(b4k lint-kernel --requirements board/common/kernel-requirements.toml --config)")
     ap.add_argument("--e2e", action="store_true", help="kubeadm init, node Ready, CoreDNS")
     a = ap.parse_args()
 
@@ -105,8 +109,15 @@ def main():
         missing = [n for n, aliases in required_from_validators(a.validators)
                    if not any(opts.get(x) in ("y", "m") for x in [n] + aliases)]
         same = kernel_options(built) == opts
-        return same and not missing, "same as built: %s; kubeadm-required missing: %s" % (
-            same, " ".join(missing) or "none")
+        lint_ok, lint = True, "not run"
+        if a.lint:
+            path = a.log + ".proc-config"
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(running)
+            r = subprocess.run(shlex.split(a.lint) + [path], capture_output=True, text=True)
+            lint_ok, lint = r.returncode == 0, "exit %d %s" % (r.returncode, (r.stdout + r.stderr).strip()[-300:])
+        return same and not missing and lint_ok, "same as built: %s; kubeadm-required missing: %s; lint: %s" % (
+            same, " ".join(missing) or "none", lint)
 
     def failed_units():
         rc, out = node.run("systemctl --failed --no-legend --plain --no-pager")

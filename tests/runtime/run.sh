@@ -102,7 +102,8 @@ cheap | e2e)
 	/usr/bin/python3 "$here/check-node.py" "$@" --disk "$run/disk.img" --kernel-config "$kernel/config" \
 		--validators "$svdir/validators/types_unix.go" --rootfs-size "$(stat -c %s "$rootfs")" \
 		--data "$run/data.img" --iso "$iso" --manifest "$run/MANIFEST" \
-		--log "$run/console.log" --results "$run/results.json"
+		--log "$run/console.log" --results "$run/results.json" \
+		--lint "$b4k lint-kernel --requirements $tree/board/common/kernel-requirements.toml --config"
 	;;
 *) echo "usage: $0 cheap|e2e" >&2; exit 2 ;;
 esac
