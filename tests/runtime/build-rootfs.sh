@@ -33,6 +33,8 @@ rm -rf "$work" && mkdir -p "$cache"
 cp -a "$base" "$work"
 if [ -f "$kernel/modules.tar" ]; then
 	tar -C "$work" --keep-directory-symlink -xf "$kernel/modules.tar"
+	# as Buildroot's target-finalize does (LINUX_RUN_DEPMOD), with the userland's depmod
+	for m in "$work"/usr/lib/modules/*; do chroot "$work" depmod "${m##*/}"; done
 fi
 # What the tree's packages install (package/kubernetes/kubernetes.mk's
 # KUBERNETES_INSTALL_INIT_SYSTEMD; the rest comes built in STAGE).

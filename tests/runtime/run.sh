@@ -12,6 +12,7 @@
 # Environment: FRAGMENT_DIR (kernel fragments, default board/), B4K_BIN_DIR
 # (binaries of modules the proxy cannot give), PIECES=node|all (default: node for
 # cheap, whose images are stand-ins but for the node's own pieces; all for e2e),
+# B4K_STAGE (a STAGE directory as build-pieces.sh makes it, instead of building),
 # B4K_RUN_DIR (default: a new directory under /tmp, kept on failure).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,8 +27,9 @@ log() { echo "runtime: $*"; }
 s=$(t); kernel=$("$here/build-kernel.sh"); log "kernel $kernel ($(($(t) - s)) s; bzImage $(stat -c %s "$kernel/bzImage") bytes)"
 s=$(t); base=$("$here/build-base.sh"); log "userland $base ($(($(t) - s)) s)"
 if [ "$mode" = cheap ]; then pieces=${PIECES:-node}; else pieces=${PIECES:-all}; fi
-s=$(t); stage=$("$here/build-pieces.sh" "$pieces"); log "pieces $stage ($(($(t) - s)) s)"
-version=$("$stage/root/usr/bin/kubeadm" version -o short)
+s=$(t); stage=${B4K_STAGE:-$("$here/build-pieces.sh" "$pieces")}; log "pieces $stage ($(($(t) - s)) s)"
+version=$(sed -n 's/^KUBERNETES_VERSION[[:space:]]*=[[:space:]]*v\{0,1\}\([0-9][0-9.]*\)[[:space:]]*$/v\1/p' \
+	"$tree/package/kubernetes/kubernetes.mk")
 
 # The bundle, through the tree's own path: images made here, pushed to Debian's
 # docker-registry on 127.0.0.1, then scripts/images-iso pulling through it.
