@@ -40,6 +40,12 @@ def kernel_options(config_text):
     return dict(re.findall(r"^CONFIG_(\w+)=(.*)$", config_text, re.M))
 
 
+def last_line(text):
+    """The last non-empty line of `text` (console status lines may precede it)."""
+    lines = [x.strip() for x in text.splitlines() if x.strip()]
+    return lines[-1] if lines else ""
+
+
 def required_from_validators(path):
     """[(name, aliases)] of the Required and RequiredCgroupsV2 lists of system-validators' types_unix.go."""
     src = open(path, encoding="utf-8").read()
@@ -96,8 +102,9 @@ def main():
     def boot():
         node.login(a.boot_timeout)
         rc, out = node.run("systemctl is-system-running --wait", a.boot_timeout)
-        return out.strip() in ("running", "degraded"), "%s after %.0fs from power-on" % (
-            out.strip(), time.monotonic() - node.started)
+        st = last_line(out)
+        return st in ("running", "degraded"), "%s after %.0fs from power-on" % (
+            st, time.monotonic() - node.started)
 
     def kernel_config():
         rc, out = node.run("base64 -w0 /proc/config.gz", 300)
@@ -170,7 +177,8 @@ def main():
         t = time.monotonic()
         node.reboot(a.boot_timeout)
         rc, out = node.run("systemctl is-system-running --wait", a.boot_timeout)
-        return out.strip() in ("running", "degraded"), "%s %.0fs after reboot" % (out.strip(), time.monotonic() - t)
+        st = last_line(out)
+        return st in ("running", "degraded"), "%s %.0fs after reboot" % (st, time.monotonic() - t)
 
     def images_kept():
         node.run("systemctl is-active --wait b4k-images.service >/dev/null 2>&1 || true", 1800)

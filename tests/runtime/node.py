@@ -56,8 +56,9 @@ class Node:
         self.expect(SHELL_READY, timeout)
         time.sleep(1)
         # Without readline (which echoes by itself) and tty echo, the console
-        # shows only what commands print.
-        self.child.send("set +o emacs +o vi; stty -echo; dmesg -n 1; export PS1='%s' TERM=dumb "
+        # shows only what commands print; SIGRTMIN+21 stops systemd's status
+        # lines on the console (systemd(1), "Signals").
+        self.child.send("set +o emacs +o vi; stty -echo; dmesg -n 1; kill -s RTMIN+21 1; export PS1='%s' TERM=dumb "
                         "SYSTEMD_PAGER= SYSTEMD_COLORS=0 PAGER=cat\r" % PROMPT)
         self.expect(re.escape(PROMPT), 60)
 
