@@ -7,6 +7,8 @@
 #   make graph-size.png   Buildroot's filesystem size graph
 #   make sbom             CycloneDX SBOM from Buildroot's own generator
 #   make check            the test suite (see README.md)
+#   make check-runtime    the runtime lane in QEMU: boot, docker, bundle, storage
+#   make check-e2e        the runtime lane: kubeadm init, node Ready, CoreDNS
 #
 # This tree is a BR2_EXTERNAL: Buildroot-native users can ignore this file and run
 #   make -C /path/to/buildroot BR2_EXTERNAL=$(CURDIR) pc_defconfig
@@ -30,7 +32,7 @@ O ?= $(CURDIR)/output/$(BOARD)
 IMAGES := $(O)/images
 BR := $(MAKE) -C $(BUILDROOT_DIR) O=$(O) BR2_EXTERNAL=$(CURDIR)
 
-.PHONY: all build config buildroot run images.iso sbom check menuconfig savedefconfig clean
+.PHONY: all build config buildroot run images.iso sbom check check-runtime check-e2e menuconfig savedefconfig clean
 
 all: build
 
@@ -92,6 +94,15 @@ images.iso:
 
 check:
 	tests/run
+
+# The runtime lane (tests/runtime/run.sh; a test harness, not a product path):
+# the tree's kernel configuration, overlay and post-build on a Debian userland,
+# with the Kubernetes pieces at the tree's versions, booted under QEMU.
+check-runtime:
+	tests/runtime/run.sh cheap
+
+check-e2e:
+	tests/runtime/run.sh e2e
 
 clean:
 	rm -rf $(O)

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Runtime lane: the Debian bookworm userland (tests/runtime/packages.txt) as a
+# directory made by mmdebstrap, cached by a hash of its inputs. Prints its path.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${B4K_CACHE:-$HOME/.cache/b4k/runtime}
+suite=bookworm
+mirrors="deb http://deb.debian.org/debian $suite main|deb http://deb.debian.org/debian $suite-updates main|deb http://deb.debian.org/debian-security $suite-security main"
+pkgs=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/packages.txt" | tr '\n' ',' | sed 's/,$//')
+opts="--variant=minbase --dpkgopt=path-exclude=/usr/share/doc/* --dpkgopt=path-exclude=/usr/share/man/* --dpkgopt=path-exclude=/usr/share/locale/*"
+# the cache key: everything that decides the result (not this script's comments)
+key=$(echo "$suite|$mirrors|$pkgs|$opts" | sha256sum | cut -c1-16)
+out=$cache/base-$key
+if [ -d "$out" ]; then echo "$out"; exit 0; fi
+command -v mmdebstrap >/dev/null || { echo "build-base: needs mmdebstrap (scripts/host-deps.d/runtime.txt)" >&2; exit 1; }
+mkdir -p "$cache"
+start=$(date +%s)
+old_ifs=$IFS IFS='|'
+# shellcheck disable=SC2086 # split on '|' into one argument per mirror line
+set -- $mirrors
+IFS=$old_ifs
+rm -rf "$out.tmp"
+# shellcheck disable=SC2086 # $opts: options without spaces, globs kept for dpkg
+(set -f; nice -n 15 mmdebstrap --quiet --format=directory $opts --include="$pkgs" "$suite" "$out.tmp" "$@" >&2)
+mv "$out.tmp" "$out"
+echo "build-base: $(($(date +%s) - start)) s, $(du -sh "$out" | cut -f1)" >&2
+echo "$out"

@@ -1,0 +1,59 @@
+#!/bin/sh
+# Runtime lane: the node's root file system as Buildroot would finish it, on the
+# Debian userland of build-base.sh: kernel modules, the packages' own files
+# (STAGE: binaries and units the tree's packages install), then
+# board/common/rootfs-overlay (rsync as Buildroot's SYSTEM_RSYNC), then
+# board/common/post-build.sh with BR2_EXTERNAL_KUBERNETES_PATH, then
+# `systemctl preset-all` (Buildroot's SYSTEMD_PRESET_ALL), then the harness-only
+# files of tests/runtime/test-rootfs (console autologin, networkd for QEMU's
+# user network: not product files). Made into an ext4 image of ROOT_FS_SIZE,
+# cached by a hash of all inputs.
+#   tests/runtime/build-rootfs.sh BASE_DIR KERNEL_DIR STAGE_DIR   prints the image
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+tree=$(cd "$here/../.." && pwd)
+base=${1:?usage: $0 BASE_DIR KERNEL_DIR STAGE_DIR} kernel=${2:?} stage=${3:?}
+cache=${B4K_CACHE:-$HOME/.cache/b4k/runtime}
+size=${ROOT_FS_SIZE:-2G}
+
+# Every input, by content (the base and kernel directories are named by theirs).
+key=$( {
+	echo "$base $kernel $size"
+	cd "$tree" && find board/common package/kubernetes tests/runtime/test-rootfs "$stage" \
+		-type f -print0 | sort -z | xargs -0 sha256sum
+	find board/common tests/runtime/test-rootfs -type l -printf '%p -> %l\n' | sort
+	cat "$0"
+} | sha256sum | cut -c1-16)
+img=$cache/rootfs-$key.ext4
+if [ -f "$img" ]; then echo "$img"; exit 0; fi
+
+start=$(date +%s)
+work=$cache/rootfs-$key.d
+rm -rf "$work" && mkdir -p "$cache"
+cp -a "$base" "$work"
+if [ -f "$kernel/modules.tar" ]; then
+	tar -C "$work" --keep-directory-symlink -xf "$kernel/modules.tar"
+	# as Buildroot's target-finalize does (LINUX_RUN_DEPMOD), with the userland's depmod
+	for m in "$work"/usr/lib/modules/*; do chroot "$work" depmod "${m##*/}"; done
+fi
+# What the tree's packages install (package/kubernetes/kubernetes.mk's
+# KUBERNETES_INSTALL_INIT_SYSTEMD; the rest comes built in STAGE).
+rsync -a --keep-dirlinks "$stage/root/" "$work/"
+# Buildroot's cni-plugins installs into /opt/cni/bin; Debian's
+# containernetworking-plugins into /usr/lib/cni.
+mkdir -p "$work/opt/cni/bin"
+for p in "$work"/usr/lib/cni/*; do ln -sf "/usr/lib/cni/${p##*/}" "$work/opt/cni/bin/${p##*/}"; done
+install -D -m 0644 "$tree/package/kubernetes/kubelet.service" "$work/usr/lib/systemd/system/kubelet.service"
+install -D -m 0644 "$tree/package/kubernetes/10-kubeadm.conf" \
+	"$work/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"
+rsync -a --ignore-times --keep-dirlinks --exclude .empty --exclude '*~' \
+	"$tree/board/common/rootfs-overlay/" "$work/"
+BR2_EXTERNAL_KUBERNETES_PATH=$tree "$tree/board/common/post-build.sh" "$work"
+rsync -a --keep-dirlinks "$here/test-rootfs/" "$work/"
+systemctl --root="$work" preset-all >&2
+rm -f "$img.tmp"
+mkfs.ext4 -q -F -L root -d "$work" "$img.tmp" "$size" >&2
+rm -rf "$work" && mkdir -p "$cache"
+mv "$img.tmp" "$img"
+echo "build-rootfs: $(($(date +%s) - start)) s" >&2
+echo "$img"

@@ -1,0 +1,248 @@
+#!/usr/bin/python3
+"""Runtime lane, the cheap part: boot the node under QEMU TCG and check it.
+
+Checks (each: pass/fail and its wall time, written to --results as JSON):
+  boot            power-on to `systemctl is-system-running --wait` (multi-user)
+  kernel-config   /proc/config.gz is the built config, and it has kubeadm's
+                  required options (k8s.io/system-validators, as kubeadm checks)
+  no-failed-units `systemctl --failed` lists nothing
+  cgroup-v2       cgroup2fs at /sys/fs/cgroup with cpu cpuset memory pids
+  docker          `docker info`: systemd cgroup driver, overlay2, cgroup v2
+  images-loaded   b4k-images.service loaded the bundle; every image in it present
+  root-grew       / is larger than the file system that was built
+  data-disk       /data is ext4 on /dev/vdb
+  reboot          the node comes back to multi-user
+  images-kept     after the reboot: bundle not loaded again, every image present
+  data-kept       after the reboot: same /data file system (UUID), marker file kept
+With --e2e, instead of the reboot checks:
+  k8s-init        `k8s-init` succeeds (the VM has no network: QEMU restrict=on)
+  node-ready      the node is Ready (time from k8s-init's start)
+  no-pull         kubelet pulled no image
+  coredns         CoreDNS pods Ready and answering kubernetes.default's service IP
+"""
+
+import argparse
+import base64
+import gzip
+import json
+import re
+import shlex
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, __import__("os").path.dirname(__file__))
+from node import Node, NodeError  # noqa: E402
+
+
+def kernel_options(config_text):
+    """{OPTION: value} of a .config text."""
+    return dict(re.findall(r"^CONFIG_(\w+)=(.*)$", config_text, re.M))
+
+
+def last_line(text):
+    """The last non-empty line of `text` (console status lines may precede it)."""
+    lines = [x.strip() for x in text.splitlines() if x.strip()]
+    return lines[-1] if lines else ""
+
+
+def required_from_validators(path):
+    """[(name, aliases)] of the Required and RequiredCgroupsV2 lists of system-validators' types_unix.go."""
+    src = open(path, encoding="utf-8").read()
+    out = []
+    for block in ("Required", "RequiredCgroupsV2"):
+        m = re.search(r"\n\t\t%s: \[\]KernelConfig\{(.*?)\n\t\t\}," % block, src, re.S)
+        if not m:
+            raise SystemExit("%s: no %s list" % (path, block))
+        for name, rest in re.findall(r'\{Name: "(\w+)"(.*?)\}', m.group(1)):
+            out.append((name, re.findall(r'"(\w+)"', rest.split("Description")[0])))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kernel-config", required=True, help="the .config the kernel was built with")
+    ap.add_argument("--validators", required=True, help="system-validators validators/types_unix.go")
+    ap.add_argument("--disk", required=True, help="the pc disk image (b4k post-image), made larger than built")
+    ap.add_argument("--rootfs-size", type=int, required=True, help="bytes of rootfs.ext4 as built")
+    ap.add_argument("--data", required=True, help="empty raw disk for /data")
+    ap.add_argument("--iso", required=True, help="the images bundle (scripts/images-iso)")
+    ap.add_argument("--manifest", required=True, help="the bundle's MANIFEST")
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--mem", default="3584")
+    ap.add_argument("--boot-timeout", type=int, default=2400)
+    ap.add_argument("--lint", help="command taking the read-back config as its last argument "
+                    "(b4k lint-kernel --requirements board/common/kernel-requirements.toml --config)")
+    ap.add_argument("--e2e", action="store_true", help="kubeadm init, node Ready, CoreDNS")
+    a = ap.parse_args()
+
+    cmd = ["qemu-system-x86_64", "-M", "pc", "-m", a.mem, "-smp", "2",
+           "-display", "none", "-monitor", "none", "-serial", "stdio",
+           "-drive", "file=%s,format=raw,if=virtio" % a.disk,
+           "-drive", "file=%s,format=raw,if=virtio" % a.data,
+           "-drive", "file=%s,media=cdrom,readonly=on" % a.iso,
+           "-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-pci,netdev=n0"]
+    node = Node(cmd, a.log)
+    results = []
+    images = [line.split()[0] for line in open(a.manifest) if line.strip()]
+
+    def check(name, fn):
+        t = time.monotonic()
+        try:
+            ok, detail = fn()
+        except NodeError as e:
+            ok, detail = False, "console: %s" % e
+        results.append({"check": name, "pass": bool(ok), "seconds": round(time.monotonic() - t, 1),
+                        "detail": detail})
+        print("%-16s %s %6.1fs  %s" % (name, "PASS" if ok else "FAIL", results[-1]["seconds"],
+                                       detail.splitlines()[0] if detail else ""), flush=True)
+        return ok
+
+    def boot():
+        node.login(a.boot_timeout)
+        rc, out = node.run("systemctl is-system-running --wait", a.boot_timeout)
+        st = last_line(out)
+        return st in ("running", "degraded"), "%s after %.0fs from power-on" % (
+            st, time.monotonic() - node.started)
+
+    def kernel_config():
+        rc, out = node.run("base64 -w0 /proc/config.gz", 300)
+        if rc != 0:
+            return False, "no /proc/config.gz: " + out[-200:]
+        running = gzip.decompress(base64.b64decode(re.sub(r"\s", "", out))).decode()
+        built = open(a.kernel_config, encoding="utf-8").read()
+        opts = kernel_options(running)
+        missing = [n for n, aliases in required_from_validators(a.validators)
+                   if not any(opts.get(x) in ("y", "m") for x in [n] + aliases)]
+        same = kernel_options(built) == opts
+        lint_ok, lint = True, "not run"
+        if a.lint:
+            path = a.log + ".proc-config"
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(running)
+            r = subprocess.run(shlex.split(a.lint) + [path], capture_output=True, text=True)
+            lint_ok, lint = r.returncode == 0, "exit %d %s" % (r.returncode, (r.stdout + r.stderr).strip()[-300:])
+        return same and not missing and lint_ok, "same as built: %s; kubeadm-required missing: %s; lint: %s" % (
+            same, " ".join(missing) or "none", lint)
+
+    def failed_units():
+        rc, out = node.run("systemctl --failed --no-legend --plain --no-pager")
+        return rc == 0 and not out.strip(), out.strip() or "none failed"
+
+    def cgroup():
+        rc, out = node.run("stat -fc %T /sys/fs/cgroup; cat /sys/fs/cgroup/cgroup.controllers")
+        lines = out.split("\n")
+        ctrl = set(lines[-1].split())
+        need = {"cpu", "cpuset", "memory", "pids"}
+        return rc == 0 and lines[0].strip() == "cgroup2fs" and need <= ctrl, out.replace("\n", "; ")
+
+    def docker():
+        rc, out = node.run("docker info --format '{{.CgroupDriver}} {{.Driver}} {{.CgroupVersion}}'", 300)
+        return rc == 0 and out.split() == ["systemd", "overlay2", "2"], out
+
+    def images_present():
+        missing = []
+        for image in images:
+            rc, _ = node.run("docker image inspect %s >/dev/null 2>&1" % image)
+            if rc != 0:
+                missing.append(image)
+        return missing
+
+    def images_loaded():
+        node.run("systemctl is-active --wait b4k-images.service >/dev/null 2>&1 || true", 1800)
+        rc, out = node.run("systemctl is-active b4k-images.service; journalctl -b -o cat -u b4k-images.service")
+        missing = images_present()
+        ok = out.startswith("active") and "b4k-images: loaded bundle" in out and not missing
+        detail = out.replace("\n", " | ")[-300:]
+        return ok, "%d/%d images present; %s" % (len(images) - len(missing), len(images), detail)
+
+    def root_grew():
+        rc, out = node.run("df -B1 --output=size / | tail -n1; "
+                           "systemctl show -p ActiveState -p Result systemd-growfs-root.service")
+        size = int(out.split()[0]) if rc == 0 and out.split() and out.split()[0].isdigit() else 0
+        return size > a.rootfs_size * 1.2, "/ is %d bytes (built %d); %s" % (
+            size, a.rootfs_size, " ".join(out.split()[1:]))
+
+    state = {}
+
+    def data_disk():
+        rc, out = node.run("findmnt -no SOURCE,FSTYPE /data && blkid -o value -s UUID /dev/vdb && "
+                           "cat /proc/sys/kernel/random/boot_id > /data/b4k-marker && sync")
+        parts = out.split()
+        state["uuid"] = parts[2] if len(parts) > 2 else None
+        return rc == 0 and parts[:2] == ["/dev/vdb", "ext4"], out.replace("\n", " ")
+
+    def reboot():
+        t = time.monotonic()
+        node.reboot(a.boot_timeout)
+        rc, out = node.run("systemctl is-system-running --wait", a.boot_timeout)
+        st = last_line(out)
+        return st in ("running", "degraded"), "%s %.0fs after reboot" % (st, time.monotonic() - t)
+
+    def images_kept():
+        node.run("systemctl is-active --wait b4k-images.service >/dev/null 2>&1 || true", 1800)
+        rc, out = node.run("journalctl -b -o cat -u b4k-images.service")
+        missing = images_present()
+        return "already loaded" in out and not missing, "%d missing; %s" % (
+            len(missing), out.replace("\n", " | ")[-300:])
+
+    def data_kept():
+        rc, out = node.run("blkid -o value -s UUID /dev/vdb; test -s /data/b4k-marker && echo marker-kept")
+        return rc == 0 and state.get("uuid") and out.split() == [state["uuid"], "marker-kept"], out.replace("\n", " ")
+
+    def k8s_init():
+        state["init"] = time.monotonic()
+        rc, out = node.run("k8s-init > /root/k8s-init.log 2>&1; rc=$?; tail -n 15 /root/k8s-init.log; "
+                           "test $rc -eq 0", 3600)
+        return rc == 0, out.replace("\n", " | ")[-600:]
+
+    def node_ready():
+        rc, out = node.run("kubectl wait --for=condition=Ready node --all --timeout=1800s", 1900)
+        return rc == 0, "%s; %.0fs after k8s-init started" % (out, time.monotonic() - state["init"])
+
+    def no_pull():
+        rc, out = node.run("journalctl -o cat -u kubelet | grep -c 'Pulling image' || true")
+        return out.strip() == "0", "kubelet 'Pulling image' lines: %s" % out.strip()
+
+    def coredns():
+        rc, out = node.run("kubectl -n kube-system wait --for=condition=Ready pod -l k8s-app=kube-dns "
+                           "--timeout=1800s && dig +short +time=5 @10.96.0.10 kubernetes.default.svc.cluster.local",
+                           1900)
+        return rc == 0 and out.strip().endswith("10.96.0.1"), out.replace("\n", " | ")
+
+    ok = False
+    try:
+        node.start()
+        if check("boot", boot):
+            for name, fn in [("kernel-config", kernel_config), ("no-failed-units", failed_units),
+                             ("cgroup-v2", cgroup), ("docker", docker), ("images-loaded", images_loaded),
+                             ("root-grew", root_grew), ("data-disk", data_disk)]:
+                check(name, fn)
+            if a.e2e:
+                for name, fn in [("k8s-init", k8s_init), ("node-ready", node_ready), ("no-pull", no_pull),
+                                 ("coredns", coredns)]:
+                    if not check(name, fn):
+                        break
+            elif check("reboot", reboot):
+                check("images-kept", images_kept)
+                check("data-kept", data_kept)
+                check("no-failed-units-2", failed_units)
+        ok = all(r["pass"] for r in results)
+        if not ok and node.child is not None and node.child.isalive():
+            # into the console log, for the failure report
+            node.run("systemctl --failed --no-pager; systemctl status --no-pager -l docker containerd "
+                     "cri-docker b4k-images b4k-kubeadm-images data.mount 'systemd-makefs@*' kubelet; "
+                     "journalctl -b -p warning -o short-monotonic --no-pager | tail -n 150", 300)
+    finally:
+        node.stop()
+        json.dump(results, open(a.results, "w"), indent=1)
+    if not ok:
+        print(node.describe())
+        print("---- last 60 console lines ----")
+        print("\n".join(open(a.log, errors="replace").read().splitlines()[-60:]))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+#!/usr/bin/python3
+"""Runtime lane: assemble the bundle's container images locally, as OCI layouts.
+
+Every name in --list (kubeadm's images and board/common/images/images.txt) gets
+an amd64 image laid out as upstream's image lays it out (binary paths, entry
+point), made of the binaries built by build-pieces.sh (--bin) and, where the
+upstream image carries them, Debian's iptables / mount.nfs with their shared
+libraries (from the node's Debian userland, --base) and busybox's cp.  A name
+whose binary is missing gets a stand-in image (a file naming it), reported as
+such: good enough for the bundle's loading checks, not for running a cluster.
+Writes one OCI layout per image under --out and prints "<name> <layout> real|stand-in".
+"""
+
+import argparse
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+
+PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# repository (no tag) -> (binaries: [(name in --bin, path in image)], entrypoint, tools)
+SPECS = {
+    "registry.k8s.io/kube-apiserver": ([("kube-apiserver", "usr/local/bin/kube-apiserver")], None, []),
+    "registry.k8s.io/kube-controller-manager":
+        ([("kube-controller-manager", "usr/local/bin/kube-controller-manager")], None, []),
+    "registry.k8s.io/kube-scheduler": ([("kube-scheduler", "usr/local/bin/kube-scheduler")], None, []),
+    "registry.k8s.io/kube-proxy": ([("kube-proxy", "usr/local/bin/kube-proxy")], None, ["iptables"]),
+    "registry.k8s.io/etcd": ([("etcd", "usr/local/bin/etcd")], None, []),
+    "registry.k8s.io/pause": ([("pause", "pause")], ["/pause"], []),
+    "registry.k8s.io/coredns/coredns": ([("coredns", "coredns")], ["/coredns"], []),
+    "ghcr.io/flannel-io/flannel": ([("flanneld", "opt/bin/flanneld"), ("install_conf", "opt/bin/install-conf")],
+                                   ["/opt/bin/flanneld"], ["iptables", "busybox"]),
+    "ghcr.io/flannel-io/flannel-cni-plugin": ([("flannel-cni", "flannel")], None, ["busybox"]),
+    "registry.k8s.io/sig-storage/nfsplugin": ([("nfsplugin", "nfsplugin")], ["/nfsplugin"], ["mount.nfs"]),
+    "registry.k8s.io/sig-storage/csi-provisioner": ([("csi-provisioner", "csi-provisioner")],
+                                                    ["/csi-provisioner"], []),
+    "registry.k8s.io/sig-storage/livenessprobe": ([("livenessprobe", "livenessprobe")], ["/livenessprobe"], []),
+    "registry.k8s.io/sig-storage/csi-node-driver-registrar":
+        ([("csi-node-driver-registrar", "csi-node-driver-registrar")], ["/csi-node-driver-registrar"], []),
+}
+# tool -> (files of the Debian userland, symlinks in the image)
+TOOLS = {
+    "iptables": (["usr/sbin/xtables-nft-multi", "usr/sbin/conntrack"],
+                 {"usr/sbin/" + n: "xtables-nft-multi" for n in (
+                     "iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save",
+                     "ip6tables-restore", "iptables-nft", "iptables-nft-save", "iptables-nft-restore",
+                     "ip6tables-nft", "ip6tables-nft-save", "ip6tables-nft-restore")}),
+    "mount.nfs": (["usr/sbin/mount.nfs", "usr/bin/mount", "usr/bin/umount"],
+                  {"usr/sbin/mount.nfs4": "mount.nfs", "usr/sbin/umount.nfs": "mount.nfs",
+                   "usr/sbin/umount.nfs4": "mount.nfs"}),
+    "busybox": ([], {"usr/bin/cp": "busybox", "usr/bin/sh": "busybox"}),
+}
+MERGED = {"bin": "usr/bin", "sbin": "usr/sbin", "lib": "usr/lib", "lib64": "usr/lib64"}
+
+
+def closure(base, paths):
+    """The files `paths` of the Debian tree `base` need: themselves and their shared libraries."""
+    out = set()
+    for p in paths:
+        out.add(p)
+        ldd = subprocess.run(["chroot", base, "ldd", "/" + p], capture_output=True, text=True)
+        for lib in re.findall(r"(/\S+) \(0x", ldd.stdout):
+            out.add(lib.lstrip("/"))
+    # merged /usr: bin, sbin, lib, lib64 are symlinks into usr/ in the image
+    return {"usr/" + p if p.split("/")[0] in MERGED else p for p in out}
+
+
+def real(base, rel):
+    """Content of `rel` in `base`, following symlinks inside `base`."""
+    path = os.path.join(base, rel)
+    for _ in range(20):
+        if not os.path.islink(path):
+            break
+        t = os.readlink(path)
+        path = os.path.join(base, t.lstrip("/")) if t.startswith("/") else os.path.join(os.path.dirname(path), t)
+    return open(path, "rb").read()
+
+
+def layer(files, links):
+    """A gzip'd tar of files {path: (bytes, mode)} and links {path: target}, reproducible."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        dirs = set()
+        for p in list(files) + list(links):
+            d = os.path.dirname(p)
+            while d and d not in dirs:
+                dirs.add(d)
+                d = os.path.dirname(d)
+        for d in sorted(dirs):
+            if d in MERGED:
+                continue
+            info = tarfile.TarInfo(d)
+            info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, 0
+            t.addfile(info)
+        for p, target in sorted(links.items()):
+            info = tarfile.TarInfo(p)
+            info.type, info.linkname, info.mode, info.mtime = tarfile.SYMTYPE, target, 0o777, 0
+            t.addfile(info)
+        for p, (data, mode) in sorted(files.items()):
+            info = tarfile.TarInfo(p)
+            info.size, info.mode, info.mtime = len(data), mode, 0
+            t.addfile(info, io.BytesIO(data))
+    return gzip.compress(buf.getvalue(), mtime=0)
+
+
+def oci(layout, layers, entrypoint):
+    """Write an amd64 OCI image layout of `layers` (gzip'd tars) tagged b4k."""
+    blobs = os.path.join(layout, "blobs", "sha256")
+    os.makedirs(blobs, exist_ok=True)
+
+    def blob(data, media):
+        d = hashlib.sha256(data).hexdigest()
+        with open(os.path.join(blobs, d), "wb") as f:
+            f.write(data)
+        return {"mediaType": media, "digest": "sha256:" + d, "size": len(data)}
+
+    gz = "application/vnd.oci.image.layer.v1.tar+gzip"
+    descs = [blob(x, gz) for x in layers]
+    config = {"architecture": "amd64", "os": "linux", "created": "1970-01-01T00:00:00Z",
+              "config": {"Env": [PATH]},
+              "rootfs": {"type": "layers",
+                         "diff_ids": ["sha256:" + hashlib.sha256(gzip.decompress(x)).hexdigest() for x in layers]}}
+    if entrypoint:
+        config["config"]["Entrypoint"] = entrypoint
+    c = blob(json.dumps(config, sort_keys=True).encode(), "application/vnd.oci.image.config.v1+json")
+    m = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                         "config": c, "layers": descs}, sort_keys=True).encode(),
+             "application/vnd.oci.image.manifest.v1+json")
+    m["annotations"] = {"org.opencontainers.image.ref.name": "b4k"}
+    with open(os.path.join(layout, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [m]}, f)
+    with open(os.path.join(layout, "oci-layout"), "w") as f:
+        f.write('{"imageLayoutVersion": "1.0.0"}')
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--list", required=True)
+    ap.add_argument("--bin", required=True, help="binaries built by build-pieces.sh (STAGE/bin)")
+    ap.add_argument("--base", required=True, help="the node's Debian userland (build-base.sh)")
+    ap.add_argument("--busybox", default="/bin/busybox")
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    status = 0
+    for n, name in enumerate(line.strip() for line in open(a.list) if line.strip()):
+        repo = name.rsplit(":", 1)[0]
+        if repo not in SPECS:
+            print("make-images: no recipe for %s" % name, file=sys.stderr)
+            status = 1
+            continue
+        binaries, entrypoint, tools = SPECS[repo]
+        missing = [b for b, _ in binaries if not os.path.isfile(os.path.join(a.bin, b))]
+        layout = os.path.join(a.out, "%02d" % n)
+        if missing:
+            oci(layout, [layer({"b4k-stand-in": (("%s: stand-in, missing %s\n" % (name, " ".join(missing))).encode(),
+                                                 0o644)}, {})], entrypoint)
+            print(name, layout, "stand-in")
+            continue
+        layers = []
+        files, links = {}, dict(MERGED)
+        for tool in tools:
+            paths, tool_links = TOOLS[tool]
+            links.update(tool_links)
+            for p in closure(a.base, paths):
+                files[p] = (real(a.base, p), 0o755)
+            if tool == "busybox":
+                files["usr/bin/busybox"] = (open(a.busybox, "rb").read(), 0o755)
+        for d in ("usr/lib/x86_64-linux-gnu/xtables",) if "iptables" in tools else ():
+            for f in sorted(os.listdir(os.path.join(a.base, d))):
+                files[d + "/" + f] = (real(a.base, d + "/" + f), 0o644)
+        if files:
+            layers.append(layer(files, links))
+        layers.append(layer({dest: (open(os.path.join(a.bin, b), "rb").read(), 0o755) for b, dest in binaries},
+                            {} if files else {}))
+        oci(layout, layers, entrypoint)
+        print(name, layout, "real")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

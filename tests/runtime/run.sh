@@ -1,0 +1,112 @@
+#!/bin/sh
+# Runtime lane (a test harness, not a product path): the tree's kernel
+# configuration, overlay and post-build on Debian's builds of the same
+# programs, the Kubernetes pieces at the tree's versions, packed by
+# `b4k post-image` into the pc disk image, booted under QEMU TCG and checked over
+# the serial console (tests/runtime/check-node.py).
+#   tests/runtime/run.sh cheap     kernel config, boot, docker, images bundle, storage
+#   tests/runtime/run.sh e2e       boot, bundle, k8s-init, node Ready, CoreDNS
+# Needs no network once the caches under $B4K_CACHE (default
+# ~/.cache/b4k/runtime) are filled: Debian's archive (mmdebstrap) and the Go
+# module proxy are used on the first run only.
+# Environment: FRAGMENT_DIR (kernel fragments, default board/), B4K_BIN_DIR
+# (binaries of modules the proxy cannot give), PIECES=node|all (default: node for
+# cheap, whose images are stand-ins but for the node's own pieces; all for e2e),
+# B4K_STAGE (a STAGE directory as build-pieces.sh makes it, instead of building),
+# B4K_RUN_DIR (default: a new directory under /tmp, kept on failure).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+tree=$(cd "$here/../.." && pwd)
+mode=${1:-cheap}
+cache=${B4K_CACHE:-$HOME/.cache/b4k/runtime}
+run=${B4K_RUN_DIR:-$(mktemp -d /tmp/b4k-runtime.XXXXXX)}
+mkdir -p "$run"
+t() { date +%s; }
+log() { echo "runtime: $*"; }
+
+s=$(t); kernel=$("$here/build-kernel.sh"); log "kernel $kernel ($(($(t) - s)) s; bzImage $(stat -c %s "$kernel/bzImage") bytes)"
+s=$(t); base=$("$here/build-base.sh"); log "userland $base ($(($(t) - s)) s)"
+if [ "$mode" = cheap ]; then pieces=${PIECES:-node}; else pieces=${PIECES:-all}; fi
+s=$(t); stage=${B4K_STAGE:-$("$here/build-pieces.sh" "$pieces")}; log "pieces $stage ($(($(t) - s)) s)"
+version=$(sed -n 's/^KUBERNETES_VERSION[[:space:]]*=[[:space:]]*v\{0,1\}\([0-9][0-9.]*\)[[:space:]]*$/v\1/p' \
+	"$tree/package/kubernetes/kubernetes.mk")
+
+# The bundle, through the tree's own path: images made here, pushed to Debian's
+# docker-registry on 127.0.0.1, then scripts/images-iso pulling through it.
+s=$(t)
+"$stage/root/usr/bin/kubeadm" config images list --kubernetes-version "$version" >"$run/images.list"
+sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$tree/board/common/images/images.txt" >>"$run/images.list"
+ikey=$( { cat "$run/images.list" "$here/make-images.py" "$tree/scripts/images-iso"; echo "$base";
+	find "$stage/bin" -type f -exec sha256sum {} + | sort; } | sha256sum | cut -c1-16)
+iso=$cache/images-$ikey.iso
+if [ ! -f "$iso" ]; then
+	rm -rf "$run/oci"
+	/usr/bin/python3 "$here/make-images.py" --list "$run/images.list" --bin "$stage/bin" --base "$base" \
+		--out "$run/oci" >"$run/images.made"
+	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+		"$run/registry" "$port" >"$run/registry.yml"
+	docker-registry serve "$run/registry.yml" >"$run/registry.log" 2>&1 &
+	registry=$!
+	trap 'kill $registry 2>/dev/null || true' EXIT
+	sleep 2
+	while read -r name layout _; do
+		skopeo copy -q --dest-tls-verify=false "oci:$layout:b4k" "docker://127.0.0.1:$port/$name" </dev/null
+	done <"$run/images.made"
+	ARCH=amd64 KUBERNETES_VERSION=$version KUBEADM=$stage/root/usr/bin/kubeadm \
+		REGISTRY_MIRROR=127.0.0.1:$port "$tree/scripts/images-iso" "$iso.tmp"
+	kill "$registry" && trap - EXIT
+	mv "$iso.tmp" "$iso"
+	cp "$run/images.made" "$iso.made"
+fi
+log "images $iso ($(($(t) - s)) s): $(grep -c ' real$' "$iso.made") real, $(grep -c ' stand-in$' "$iso.made") stand-in"
+xorriso -osirrox on -indev "$iso" -extract /MANIFEST "$run/MANIFEST" 2>/dev/null
+
+s=$(t); rootfs=$(ROOT_FS_SIZE=${ROOT_FS_SIZE:-1G} "$here/build-rootfs.sh" "$base" "$kernel" "$stage")
+log "rootfs $rootfs ($(($(t) - s)) s)"
+
+# The pc disk image as Buildroot's post-image script makes it: the inputs laid
+# out as BINARIES_DIR and HOST_DIR (GRUB images as boot/grub2/grub2.mk makes
+# them; tests/postimage/make-inputs.sh does the same), then `b4k post-image`.
+s=$(t)
+out=$run/output
+rm -rf "$out" && mkdir -p "$out/images/efi-part/EFI/BOOT" "$out/host/lib/grub/i386-pc" "$out/build"
+cp "$kernel/bzImage" "$out/images/bzImage"
+cp "$rootfs" "$out/images/rootfs.ext4"
+grub-mkimage -d /usr/lib/grub/i386-pc -O i386-pc -o "$out/images/grub.img" -p "(hd0,gpt2)/boot/grub" \
+	boot linux ext2 fat squash4 part_msdos part_gpt normal biosdisk
+grub-mkimage -d /usr/lib/grub/x86_64-efi -O x86_64-efi -o "$out/images/efi-part/EFI/BOOT/bootx64.efi" \
+	-p "/EFI/BOOT" boot linux ext2 fat squash4 part_msdos part_gpt normal efi_gop
+cp /usr/lib/grub/i386-pc/boot.img "$out/host/lib/grub/i386-pc/boot.img"
+grep -E '^BR2_(x86_64|LINUX_KERNEL|TARGET_ROOTFS_EXT2|TARGET_ROOTFS_EXT2_4|TARGET_GRUB2|TARGET_GRUB2_I386_PC|TARGET_GRUB2_X86_64_EFI)=' \
+	"$tree/configs/pc_defconfig" >"$out/.config"
+echo 'BR2_TARGET_GRUB2_BOOT_PARTITION="hd0,gpt2"' >>"$out/.config"
+b4k=${B4K:-$tree/target/debug/b4k}
+[ -x "$b4k" ] || (cd "$tree" && nice -n 15 cargo build -q -p b4k)
+BINARIES_DIR=$out/images HOST_DIR=$out/host BR2_CONFIG=$out/.config BUILD_DIR=$out/build \
+	BR2_EXTERNAL_KUBERNETES_PATH=$tree "$b4k" post-image --board pc --board-dir "$tree/board/pc" --compress none
+# The disk is larger than the image: systemd-repart grows the root partition.
+cp --sparse=always "$out/images/disk.img" "$run/disk.img"
+truncate -s +3G "$run/disk.img"
+rm -f "$run/data.img" && truncate -s 4G "$run/data.img"
+log "disk image ($(($(t) - s)) s): $(stat -c %s "$out/images/disk.img") bytes, grown to $(stat -c %s "$run/disk.img")"
+
+# kubeadm's own list of required kernel options: k8s.io/system-validators at
+# the version k8s.io/kubernetes@$version requires.
+sv=$(sed -n 's/^[[:space:]]*k8s.io\/system-validators \(v[0-9.]*\)$/\1/p' \
+	"$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$version.mod")
+svdir=$(cd "$run" && GOFLAGS=-mod=mod go mod download -json "k8s.io/system-validators@$sv" |
+	sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
+
+case $mode in
+cheap | e2e)
+	if [ "$mode" = e2e ]; then set -- --e2e; else set --; fi
+	/usr/bin/python3 "$here/check-node.py" "$@" --disk "$run/disk.img" --kernel-config "$kernel/config" \
+		--validators "$svdir/validators/types_unix.go" --rootfs-size "$(stat -c %s "$rootfs")" \
+		--data "$run/data.img" --iso "$iso" --manifest "$run/MANIFEST" \
+		--log "$run/console.log" --results "$run/results.json" \
+		--lint "$b4k lint-kernel --requirements $tree/board/common/kernel-requirements.toml --config"
+	;;
+*) echo "usage: $0 cheap|e2e" >&2; exit 2 ;;
+esac
+log "results: $run/results.json"
