@@ -193,7 +193,7 @@ def main():
 
     def k8s_init():
         state["init"] = time.monotonic()
-        rc, out = node.run("k8s-init > /root/k8s-init.log 2>&1; rc=$?; tail -n 15 /root/k8s-init.log; "
+        rc, out = node.run("k8s-init > /var/log/k8s-init.log 2>&1; rc=$?; tail -n 15 /var/log/k8s-init.log; "
                            "test $rc -eq 0", 3600)
         return rc == 0, out.replace("\n", " | ")[-600:]
 
