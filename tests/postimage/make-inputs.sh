@@ -27,18 +27,7 @@ pc)
 	busybox=/bin/busybox
 	modules="lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4 drivers/block/virtio_blk"
 	cp "$kdir"/boot/vmlinuz-* "$images/bzImage"
-	# GRUB images exactly as Buildroot's boot/grub2/grub2.mk makes them
-	# (GRUB2_INSTALL_IMAGES_CMDS), with its default builtin modules
-	# (boot/grub2/Config.in) and BR2_TARGET_GRUB2_BOOT_PARTITION="hd0,gpt2".
-	grub-mkimage -d /usr/lib/grub/i386-pc -O i386-pc -o "$images/grub.img" \
-		-p "(hd0,gpt2)/boot/grub" \
-		boot linux ext2 fat squash4 part_msdos part_gpt normal biosdisk
-	mkdir -p "$images/efi-part/EFI/BOOT" "$out/host/lib/grub/i386-pc"
-	grub-mkimage -d /usr/lib/grub/x86_64-efi -O x86_64-efi \
-		-o "$images/efi-part/EFI/BOOT/bootx64.efi" -p "/EFI/BOOT" \
-		boot linux ext2 fat squash4 part_msdos part_gpt normal efi_gop
-	# host-grub2 installs boot.img in HOST_DIR, not BINARIES_DIR.
-	cp /usr/lib/grub/i386-pc/boot.img "$out/host/lib/grub/i386-pc/boot.img"
+	"$(dirname "$0")/grub-images.sh" "$out"
 	cat > "$out/.config" <<EOC
 BR2_x86_64=y
 BR2_LINUX_KERNEL=y

@@ -67,17 +67,13 @@ log "rootfs $rootfs ($(($(t) - s)) s)"
 
 # The pc disk image as Buildroot's post-image script makes it: the inputs laid
 # out as BINARIES_DIR and HOST_DIR (GRUB images as boot/grub2/grub2.mk makes
-# them; tests/postimage/make-inputs.sh does the same), then `b4k post-image`.
+# them: tests/postimage/grub-images.sh), then `b4k post-image`.
 s=$(t)
 out=$run/output
-rm -rf "$out" && mkdir -p "$out/images/efi-part/EFI/BOOT" "$out/host/lib/grub/i386-pc" "$out/build"
+rm -rf "$out" && mkdir -p "$out/images" "$out/build"
 cp "$kernel/bzImage" "$out/images/bzImage"
 cp "$rootfs" "$out/images/rootfs.ext4"
-grub-mkimage -d /usr/lib/grub/i386-pc -O i386-pc -o "$out/images/grub.img" -p "(hd0,gpt2)/boot/grub" \
-	boot linux ext2 fat squash4 part_msdos part_gpt normal biosdisk
-grub-mkimage -d /usr/lib/grub/x86_64-efi -O x86_64-efi -o "$out/images/efi-part/EFI/BOOT/bootx64.efi" \
-	-p "/EFI/BOOT" boot linux ext2 fat squash4 part_msdos part_gpt normal efi_gop
-cp /usr/lib/grub/i386-pc/boot.img "$out/host/lib/grub/i386-pc/boot.img"
+"$tree/tests/postimage/grub-images.sh" "$out"
 grep -E '^BR2_(x86_64|LINUX_KERNEL|TARGET_ROOTFS_EXT2|TARGET_ROOTFS_EXT2_4|TARGET_GRUB2|TARGET_GRUB2_I386_PC|TARGET_GRUB2_X86_64_EFI)=' \
 	"$tree/configs/pc_defconfig" >"$out/.config"
 echo 'BR2_TARGET_GRUB2_BOOT_PARTITION="hd0,gpt2"' >>"$out/.config"
