@@ -17,7 +17,7 @@ py=/usr/bin/python3
 for tool in skopeo xorriso docker-registry busybox; do
 	command -v $tool >/dev/null || { echo "SKIP: $tool not found (scripts/host-deps.d/overlay.txt)"; exit 77; }
 done
-version=${KUBERNETES_VERSION:-$(sed -n 's/^KUBERNETES_VERSION[[:space:]]*=[[:space:]]*v\{0,1\}\([0-9][0-9.]*\)[[:space:]]*$/v\1/p' package/kubernetes/kubernetes.mk 2>/dev/null || true)}
+version=${KUBERNETES_VERSION:-$(scripts/mk-version package/kubernetes/kubernetes.mk 2>/dev/null || true)}
 [ -n "$version" ] || { echo "SKIP: no package/kubernetes/kubernetes.mk: set KUBERNETES_VERSION=v1.37.x"; exit 77; }
 if [ -z "${KUBEADM:-}" ]; then
 	command -v go >/dev/null || { echo "SKIP: no Go to build kubeadm $version: set KUBEADM=/path/to/kubeadm"; exit 77; }

@@ -57,7 +57,7 @@ for f in fail:
 sys.exit(1 if fail else 0)
 PY
 
-version=${KUBERNETES_VERSION:-$(sed -n 's/^KUBERNETES_VERSION[[:space:]]*=[[:space:]]*v\{0,1\}\([0-9][0-9.]*\)[[:space:]]*$/v\1/p' package/kubernetes/kubernetes.mk 2>/dev/null || true)}
+version=${KUBERNETES_VERSION:-$(scripts/mk-version package/kubernetes/kubernetes.mk 2>/dev/null || true)}
 kubeadm=${KUBEADM:-${XDG_CACHE_HOME:-$HOME/.cache}/b4k/kubeadm-$version/kubeadm}
 if [ -z "$version" ] || [ ! -x "$kubeadm" ]; then
 	echo "note: kubeadm config validate not run (needs KUBERNETES_VERSION or package/kubernetes/kubernetes.mk, and KUBEADM or the kubeadm tests/check-bundle.sh caches)"

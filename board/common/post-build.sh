@@ -8,7 +8,7 @@ ext=${BR2_EXTERNAL_KUBERNETES_PATH:-$(cd "$(dirname "$0")/../.." && pwd)}
 # The Kubernetes version, for k8s-init and the boot units: its one source is
 # KUBERNETES_VERSION in package/kubernetes/kubernetes.mk.
 mk=$ext/package/kubernetes/kubernetes.mk
-version=$(sed -n 's/^KUBERNETES_VERSION[[:space:]]*=[[:space:]]*v\{0,1\}\([0-9][0-9.]*\)[[:space:]]*$/v\1/p' "$mk")
+version=$("$(dirname "$0")/../../scripts/mk-version" "$mk" || true)
 case $version in
 v1.*.*) ;;
 *) echo "$0: no 'KUBERNETES_VERSION = 1.x.y' line in $mk" >&2; exit 1 ;;

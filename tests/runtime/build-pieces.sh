@@ -17,9 +17,8 @@ tree=$(cd "$here/../.." && pwd)
 what=${1:-all}
 cache=${B4K_CACHE:-$HOME/.cache/b4k/runtime}
 gb=$tree/scripts/go-build-module
-mkv() { sed -n "s/^$1[[:space:]]*=[[:space:]]*v\{0,1\}\([0-9][0-9.]*\)[[:space:]]*$/v\1/p" "$tree/$2"; }
-k8s=$(mkv KUBERNETES_VERSION package/kubernetes/kubernetes.mk)
-cri=$(mkv CRI_DOCKERD_VERSION package/cri-dockerd/cri-dockerd.mk)
+k8s=$("$tree/scripts/mk-version" "$tree/package/kubernetes/kubernetes.mk" || true)
+cri=$("$tree/scripts/mk-version" "$tree/package/cri-dockerd/cri-dockerd.mk" || true)
 tag() { sed -n "s|^$1:\(v\{0,1\}\)|v|p" "$2" | head -n1; }
 if [ -z "$k8s" ] || [ -z "$cri" ]; then
 	echo "build-pieces: no version in package/{kubernetes,cri-dockerd}/*.mk" >&2

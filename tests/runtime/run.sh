@@ -28,8 +28,7 @@ s=$(t); kernel=$("$here/build-kernel.sh"); log "kernel $kernel ($(($(t) - s)) s;
 s=$(t); base=$("$here/build-base.sh"); log "userland $base ($(($(t) - s)) s)"
 if [ "$mode" = cheap ]; then pieces=${PIECES:-node}; else pieces=${PIECES:-all}; fi
 s=$(t); stage=${B4K_STAGE:-$("$here/build-pieces.sh" "$pieces")}; log "pieces $stage ($(($(t) - s)) s)"
-version=$(sed -n 's/^KUBERNETES_VERSION[[:space:]]*=[[:space:]]*v\{0,1\}\([0-9][0-9.]*\)[[:space:]]*$/v\1/p' \
-	"$tree/package/kubernetes/kubernetes.mk")
+version=$("$tree/scripts/mk-version" "$tree/package/kubernetes/kubernetes.mk")
 
 # The bundle, through the tree's own path: images made here, pushed to Debian's
 # docker-registry on 127.0.0.1, then scripts/images-iso pulling through it.
