@@ -32,7 +32,7 @@ O ?= $(CURDIR)/output/$(BOARD)
 IMAGES := $(O)/images
 BR := $(MAKE) -C $(BUILDROOT_DIR) O=$(O) BR2_EXTERNAL=$(CURDIR)
 
-.PHONY: all build config buildroot run images.iso sbom check check-runtime check-e2e menuconfig savedefconfig clean
+.PHONY: all build config buildroot run images.iso sbom check check-runtime check-e2e check-cluster menuconfig savedefconfig clean
 
 all: build
 
@@ -103,6 +103,9 @@ check-runtime:
 
 check-e2e:
 	tests/runtime/run.sh e2e
+
+check-cluster:
+	tests/runtime/run.sh cluster
 
 clean:
 	rm -rf $(O)

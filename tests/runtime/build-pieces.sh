@@ -10,7 +10,9 @@
 # package/cri-dockerd/cri-dockerd.mk; flannel, its CNI plugin and csi-driver-nfs
 # and its sidecars from board/common/images/images.txt.
 # B4K_BIN_DIR: a directory of binaries (named as in STAGE/bin) used instead of
-# building, for modules the proxy cannot give.
+# building, for modules the proxy cannot give; B4K_GIT_DIR: a directory of git
+# repositories (cni-plugin, csi-driver-nfs, livenessprobe, node-driver-registrar)
+# to build those from instead.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
@@ -81,31 +83,75 @@ if [ "$what" = all ]; then
 	timed coredns "$gb" "github.com/coredns/coredns@$coredns" "$cache/go/github.com/coredns/coredns@$coredns" github.com/coredns/coredns
 	cp "$cache/go/github.com/coredns/coredns@$coredns/coredns" "$stage/bin/coredns"
 	flannel=$(tag ghcr.io/flannel-io/flannel "$images")
-	timed flannel "$gb" -l "-X github.com/flannel-io/flannel/pkg/version.Version=$flannel" \
+	# flannel's tencentvpc backend needs tencentcloud-sdk-go modules the proxy
+	# does not serve: from B4K_GIT_DIR/tencentcloud-sdk-go at the tags flannel's
+	# go.mod requires (tencentcloud/<m>/<version>), when given.
+	set --
+	fmod=$(GOFLAGS=-mod=mod go mod download -json "github.com/flannel-io/flannel@$flannel" |
+		sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
+	tc=${B4K_GIT_DIR:-/nonexistent}/tencentcloud-sdk-go
+	# shellcheck disable=SC2013 # one word per line
+	for m in $(sed -n 's|^[[:space:]]*github.com/tencentcloud/tencentcloud-sdk-go/\(tencentcloud/[a-z]*\) \(v[0-9.]*\).*|\1@\2|p' "$fmod"); do
+		dir=$cache/go/tencentcloud-sdk-go/$m
+		if [ ! -f "$dir/go.mod" ] && git -C "$tc" rev-parse -q --verify "${m%@*}/${m#*@}^{commit}" >/dev/null 2>&1; then
+			rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+			git -C "$tc" archive "${m%@*}/${m#*@}" "${m%@*}" | tar -C "$dir.tmp" --strip-components=2 -xf -
+			mv "$dir.tmp" "$dir"
+		fi
+		if [ -f "$dir/go.mod" ]; then set -- "$@" -r "github.com/tencentcloud/tencentcloud-sdk-go/${m%@*}=$dir"; fi
+	done
+	# upstream's Makefile (amd64: CGO_ENABLED=1, static) and images/Dockerfile
+	# (install-conf: CGO_ENABLED=0)
+	CGO_ENABLED=1 timed flannel "$gb" "$@" \
+		-l "-X github.com/flannel-io/flannel/pkg/version.Version=$flannel -extldflags -static" \
 		"github.com/flannel-io/flannel@$flannel" "$cache/go/github.com/flannel-io/flannel@$flannel" \
-		github.com/flannel-io/flannel github.com/flannel-io/flannel/cmd/install_conf
+		github.com/flannel-io/flannel
+	timed install-conf "$gb" "github.com/flannel-io/flannel@$flannel" "$cache/go/github.com/flannel-io/flannel@$flannel" \
+		github.com/flannel-io/flannel/cmd/install_conf
 	cp "$cache/go/github.com/flannel-io/flannel@$flannel/flannel" "$stage/bin/flanneld"
 	cp "$cache/go/github.com/flannel-io/flannel@$flannel/install_conf" "$stage/bin/install_conf"
-	# Modules the Go module proxy here refuses (403 "not available"): taken from
-	# B4K_BIN_DIR when given.
-	for spec in "flannel-cni ghcr.io/flannel-io/flannel-cni-plugin github.com/flannel-io/cni-plugin" \
-		"nfsplugin registry.k8s.io/sig-storage/nfsplugin github.com/kubernetes-csi/csi-driver-nfs/cmd/nfsplugin" \
-		"csi-provisioner registry.k8s.io/sig-storage/csi-provisioner github.com/kubernetes-csi/external-provisioner/v6/cmd/csi-provisioner" \
-		"livenessprobe registry.k8s.io/sig-storage/livenessprobe github.com/kubernetes-csi/livenessprobe/cmd/livenessprobe" \
-		"csi-node-driver-registrar registry.k8s.io/sig-storage/csi-node-driver-registrar github.com/kubernetes-csi/node-driver-registrar/cmd/csi-node-driver-registrar"; do
-		# shellcheck disable=SC2086 # four words
+	# Modules the Go module proxy here refuses (403 "not available"): taken
+	# from B4K_BIN_DIR when given, else built from a git repository of their
+	# source, B4K_GIT_DIR/<name> (bare or not; `git archive` of the tag), with
+	# upstream's build flags. flannel-io/cni-plugin: the tag of
+	# package/flannel-cni-plugin (the node's own CNI plugin); the image keeps
+	# the manifest's tag (see README, known gaps).
+	cniver=v$(sed -n 's/^FLANNEL_CNI_PLUGIN_VERSION[[:space:]]*=[[:space:]]*//p' \
+		"$tree/package/flannel-cni-plugin/flannel-cni-plugin.mk")
+	for spec in "flannel-cni ghcr.io/flannel-io/flannel-cni-plugin cni-plugin . -X_main.Version=VERSION" \
+		"nfsplugin registry.k8s.io/sig-storage/nfsplugin csi-driver-nfs ./cmd/nfsplugin -X_github.com/kubernetes-csi/csi-driver-nfs/pkg/nfs.driverVersion=VERSION" \
+		"csi-provisioner registry.k8s.io/sig-storage/csi-provisioner - - -" \
+		"livenessprobe registry.k8s.io/sig-storage/livenessprobe livenessprobe ./cmd/livenessprobe -X_main.version=VERSION" \
+		"csi-node-driver-registrar registry.k8s.io/sig-storage/csi-node-driver-registrar node-driver-registrar ./cmd/csi-node-driver-registrar -X_main.version=VERSION"; do
+		# shellcheck disable=SC2086 # five words
 		set -- $spec
 		v=$(tag "$2" "$images")
+		[ "$1" = flannel-cni ] && v=$cniver
 		if [ -n "${B4K_BIN_DIR:-}" ] && [ -x "$B4K_BIN_DIR/$1" ]; then
 			cp "$B4K_BIN_DIR/$1" "$stage/bin/$1"
 			continue
 		fi
-		case $1 in
-		csi-provisioner)
+		out=$cache/go/$1@$v
+		if [ "$1" = csi-provisioner ]; then
 			timed "$1" "$gb" -l "-X main.version=$v" "github.com/kubernetes-csi/external-provisioner/v6@$v" \
-				"$cache/go/$1@$v" "$3" && cp "$cache/go/$1@$v/$1" "$stage/bin/$1" ;;
-		*) log "MISSING $1 $v: module $3 not served by the Go module proxy here; give it in B4K_BIN_DIR" ;;
-		esac
+				"$out" github.com/kubernetes-csi/external-provisioner/v6/cmd/csi-provisioner
+		elif [ ! -x "$out/$1" ] && [ -n "${B4K_GIT_DIR:-}" ] && git -C "$B4K_GIT_DIR/$3" rev-parse -q --verify "$v^{commit}" >/dev/null; then
+			src=$(mktemp -d)
+			git -C "$B4K_GIT_DIR/$3" archive "$v" | tar -C "$src" -xf -
+			mode=mod
+			[ -d "$src/vendor" ] && mode=vendor
+			ldflags=$(echo "$5" | sed -e "s/VERSION/$v/" -e 's/_/ /')
+			mkdir -p "$out"
+			# shellcheck disable=SC2016 # expanded by the inner shell
+			timed "$1" sh -c 'cd "$1" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS= go build -trimpath -mod="$2" \
+				-ldflags "-s -w $3" -o "$4.tmp" "$5" && mv "$4.tmp" "$4"' - "$src" "$mode" "$ldflags" "$out/$1" "$4"
+			rm -rf "$src"
+		fi
+		if [ -x "$out/$1" ]; then
+			cp "$out/$1" "$stage/bin/$1"
+		else
+			log "MISSING $1 $v: not served by the Go module proxy here; give it in B4K_BIN_DIR, or its git repository as B4K_GIT_DIR/$3"
+		fi
 	done
 fi
 echo "$stage"

@@ -14,36 +14,35 @@ Checks (each: pass/fail and its wall time, written to --results as JSON):
   reboot          the node comes back to multi-user
   images-kept     after the reboot: bundle not loaded again, every image present
   data-kept       after the reboot: same /data file system (UUID), marker file kept
-With --e2e, instead of the reboot checks:
+With --e2e, before the reboot checks:
   k8s-init        `k8s-init` succeeds (the VM has no network: QEMU restrict=on)
   node-ready      the node is Ready (time from k8s-init's start)
-  no-pull         kubelet pulled no image
   coredns         CoreDNS pods Ready and answering kubernetes.default's service IP
+  rwx-pvc         a ReadWriteMany claim of the default StorageClass is Bound
+  rwx-write       a pod writes a file to it (the node's own NFS export)
+  rwx-read        a second pod reads the file back
+and after them:
+  cluster-back    the node is Ready again, with a heartbeat from after the reboot
+  rwx-kept        a third pod reads the same file back
+  no-pull         kubelet pulled no image, before or after the reboot
 """
 
 import argparse
 import base64
 import gzip
-import json
 import re
 import shlex
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from node import Node, NodeError  # noqa: E402
+import kube  # noqa: E402
+from node import Node, checker, finish  # noqa: E402
 
 
 def kernel_options(config_text):
     """{OPTION: value} of a .config text."""
     return dict(re.findall(r"^CONFIG_(\w+)=(.*)$", config_text, re.M))
-
-
-def last_line(text):
-    """The last non-empty line of `text` (console status lines may precede it)."""
-    lines = [x.strip() for x in text.splitlines() if x.strip()]
-    return lines[-1] if lines else ""
 
 
 def required_from_validators(path):
@@ -74,7 +73,9 @@ def main():
     ap.add_argument("--boot-timeout", type=int, default=2400)
     ap.add_argument("--lint", help="command taking the read-back config as its last argument "
                     "(b4k lint-kernel --requirements board/common/kernel-requirements.toml --config)")
-    ap.add_argument("--e2e", action="store_true", help="kubeadm init, node Ready, CoreDNS")
+    ap.add_argument("--e2e", action="store_true", help="kubeadm init, node Ready, CoreDNS, RWX volume")
+    ap.add_argument("--pod-image", help="an image of the bundle with a shell, for the e2e pods "
+                    "(default: the manifest's flannel-cni-plugin)")
     a = ap.parse_args()
 
     cmd = ["qemu-system-x86_64", "-M", "pc", "-m", a.mem, "-smp", "2",
@@ -86,25 +87,14 @@ def main():
     node = Node(cmd, a.log)
     results = []
     images = [line.split()[0] for line in open(a.manifest) if line.strip()]
+    a.pod_image = a.pod_image or next((i for i in images if i.startswith("ghcr.io/flannel-io/flannel-cni-plugin:")),
+                                      None)
 
-    def check(name, fn):
-        t = time.monotonic()
-        try:
-            ok, detail = fn()
-        except NodeError as e:
-            ok, detail = False, "console: %s" % e
-        results.append({"check": name, "pass": bool(ok), "seconds": round(time.monotonic() - t, 1),
-                        "detail": detail})
-        print("%-16s %s %6.1fs  %s" % (name, "PASS" if ok else "FAIL", results[-1]["seconds"],
-                                       detail.splitlines()[0] if detail else ""), flush=True)
-        return ok
+    check = checker(results)
 
     def boot():
         node.login(a.boot_timeout)
-        rc, out = node.run("systemctl is-system-running --wait", a.boot_timeout)
-        st = last_line(out)
-        return st in ("running", "degraded"), "%s after %.0fs from power-on" % (
-            st, time.monotonic() - node.started)
+        return node.wait_running(a.boot_timeout)
 
     def kernel_config():
         rc, out = node.run("base64 -w0 /proc/config.gz", 300)
@@ -174,11 +164,8 @@ def main():
         return rc == 0 and parts[:2] == ["/dev/vdb", "ext4"], out.replace("\n", " ")
 
     def reboot():
-        t = time.monotonic()
         node.reboot(a.boot_timeout)
-        rc, out = node.run("systemctl is-system-running --wait", a.boot_timeout)
-        st = last_line(out)
-        return st in ("running", "degraded"), "%s %.0fs after reboot" % (st, time.monotonic() - t)
+        return node.wait_running(a.boot_timeout)
 
     def images_kept():
         node.run("systemctl is-active --wait b4k-images.service >/dev/null 2>&1 || true", 1800)
@@ -191,27 +178,25 @@ def main():
         rc, out = node.run("blkid -o value -s UUID /dev/vdb; test -s /data/b4k-marker && echo marker-kept")
         return rc == 0 and state.get("uuid") and out.split() == [state["uuid"], "marker-kept"], out.replace("\n", " ")
 
-    def k8s_init():
-        state["init"] = time.monotonic()
-        rc, out = node.run("k8s-init > /var/log/k8s-init.log 2>&1; rc=$?; tail -n 15 /var/log/k8s-init.log; "
-                           "test $rc -eq 0", 3600)
-        return rc == 0, out.replace("\n", " | ")[-600:]
+    def rwx_write():
+        return kube.run_pod(node, kube.pod("b4k-write", a.pod_image,
+                                           "cat /proc/sys/kernel/random/uuid > /mnt/rwx/b4k && cat /mnt/rwx/b4k",
+                                           claim="b4k-rwx"))
 
-    def node_ready():
-        rc, out = node.run("kubectl wait --for=condition=Ready node --all --timeout=1800s", 1900)
-        return rc == 0, "%s; %.0fs after k8s-init started" % (out, time.monotonic() - state["init"])
+    def rwx_read(name):
+        def fn():
+            ok, out = kube.run_pod(node, kube.pod(name, a.pod_image, "cat /mnt/rwx/b4k", claim="b4k-rwx"))
+            if ok and "written" not in state:
+                return False, "nothing was written (rwx-write failed)"
+            return ok and out == state["written"], "read %r, written %r" % (out, state.get("written"))
+        return fn
 
-    def no_pull():
-        rc, out = node.run("journalctl -o cat -u kubelet | grep -c 'Pulling image' || true")
-        return out.strip() == "0", "kubelet 'Pulling image' lines: %s" % out.strip()
+    def write_then_keep():
+        ok, out = rwx_write()
+        if ok:
+            state["written"] = out
+        return ok, out
 
-    def coredns():
-        rc, out = node.run("kubectl -n kube-system wait --for=condition=Ready pod -l k8s-app=kube-dns "
-                           "--timeout=1800s && dig +short +time=5 @10.96.0.10 kubernetes.default.svc.cluster.local",
-                           1900)
-        return rc == 0 and out.strip().endswith("10.96.0.1"), out.replace("\n", " | ")
-
-    ok = False
     try:
         node.start()
         if check("boot", boot):
@@ -219,28 +204,31 @@ def main():
                              ("cgroup-v2", cgroup), ("docker", docker), ("images-loaded", images_loaded),
                              ("root-grew", root_grew), ("data-disk", data_disk)]:
                 check(name, fn)
+            e2e = True
             if a.e2e:
-                for name, fn in [("k8s-init", k8s_init), ("node-ready", node_ready), ("no-pull", no_pull),
-                                 ("coredns", coredns)]:
+                for name, fn in [("k8s-init", lambda: kube.init(node, state)),
+                                 ("node-ready", lambda: kube.ready(node, state)),
+                                 ("coredns", lambda: kube.coredns(node)),
+                                 ("rwx-pvc", lambda: kube.pvc_bound(node, "b4k-rwx")),
+                                 ("rwx-write", write_then_keep), ("rwx-read", rwx_read("b4k-read"))]:
                     if not check(name, fn):
+                        e2e = False
                         break
-            elif check("reboot", reboot):
+            if e2e and check("reboot", reboot):
                 check("images-kept", images_kept)
                 check("data-kept", data_kept)
+                if a.e2e:
+                    if check("cluster-back", lambda: kube.ready(node, state, since_boot=True)):
+                        check("rwx-kept", rwx_read("b4k-read-2"))
+                    check("no-pull", lambda: kube.no_pull(node))
                 check("no-failed-units-2", failed_units)
-        ok = all(r["pass"] for r in results)
-        if not ok and node.child is not None and node.child.isalive():
+        if not all(r["pass"] for r in results) and node.child is not None and node.child.isalive():
             # into the console log, for the failure report
             node.run("systemctl --failed --no-pager; systemctl status --no-pager -l docker containerd "
                      "cri-docker b4k-images b4k-kubeadm-images data.mount 'systemd-makefs@*' kubelet; "
                      "journalctl -b -p warning -o short-monotonic --no-pager | tail -n 150", 300)
     finally:
-        node.stop()
-        json.dump(results, open(a.results, "w"), indent=1)
-    if not ok:
-        print(node.describe())
-        print("---- last 60 console lines ----")
-        print("\n".join(open(a.log, errors="replace").read().splitlines()[-60:]))
+        ok = finish([node], results, a.results)
     return 0 if ok else 1
 
 

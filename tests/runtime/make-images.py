@@ -5,7 +5,8 @@ Every name in --list (kubeadm's images and board/common/images/images.txt) gets
 an amd64 image laid out as upstream's image lays it out (binary paths, entry
 point), made of the binaries built by build-pieces.sh (--bin) and, where the
 upstream image carries them, Debian's iptables / mount.nfs with their shared
-libraries (from the node's Debian userland, --base) and busybox's cp.  A name
+libraries (from the node's Debian userland, --base) and busybox with all its
+applets (upstream's flannel images are alpine-based; the e2e pods run them).  A name
 whose binary is missing gets a stand-in image (a file naming it), reported as
 such: good enough for the bundle's loading checks, not for running a cluster.
 Writes one OCI layout per image under --out and prints "<name> <layout> real|stand-in".
@@ -53,7 +54,8 @@ TOOLS = {
     "mount.nfs": (["usr/sbin/mount.nfs", "usr/bin/mount", "usr/bin/umount"],
                   {"usr/sbin/mount.nfs4": "mount.nfs", "usr/sbin/umount.nfs": "mount.nfs",
                    "usr/sbin/umount.nfs4": "mount.nfs"}),
-    "busybox": ([], {"usr/bin/cp": "busybox", "usr/bin/sh": "busybox"}),
+    # every applet, as the alpine base of upstream's flannel images has them
+    "busybox": ([], {}),
 }
 MERGED = {"bin": "usr/bin", "sbin": "usr/sbin", "lib": "usr/lib", "lib64": "usr/lib64"}
 
@@ -170,6 +172,9 @@ def main():
                 files[p] = (real(a.base, p), 0o755)
             if tool == "busybox":
                 files["usr/bin/busybox"] = (open(a.busybox, "rb").read(), 0o755)
+                applets = subprocess.run([a.busybox, "--list"], capture_output=True, text=True, check=True)
+                links.update({"usr/bin/" + x: "busybox" for x in applets.stdout.split()
+                              if x != "busybox" and "usr/bin/" + x not in links})
         for d in ("usr/lib/x86_64-linux-gnu/xtables",) if "iptables" in tools else ():
             for f in sorted(os.listdir(os.path.join(a.base, d))):
                 files[d + "/" + f] = (real(a.base, d + "/" + f), 0o644)

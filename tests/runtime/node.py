@@ -6,6 +6,7 @@ read back from a marker the shell prints after it.  On any failure the caller
 prints the console log and the exact qemu command line (Node.describe()).
 """
 
+import json
 import re
 import shlex
 import time
@@ -74,8 +75,17 @@ class Node:
             out = out.split(marker, 1)[1]
         return rc, out.strip("\n")
 
+    def wait_running(self, timeout):
+        """`systemctl is-system-running --wait`: (multi-user reached, its state and the time since power-on)."""
+        rc, out = self.run("systemctl is-system-running --wait", timeout)
+        # console status lines may precede the state: take the last line
+        lines = [x.strip() for x in out.splitlines() if x.strip()]
+        st = lines[-1] if lines else ""
+        return st in ("running", "degraded"), "%s after %.0fs from power-on" % (st, time.monotonic() - self.started)
+
     def reboot(self, timeout):
-        """Reboot from inside and log in again."""
+        """Reboot from inside and log in again (wait_running's time counts from here)."""
+        self.started = time.monotonic()
         self.child.send("systemctl reboot\r")
         self.login(timeout)
 
@@ -91,3 +101,36 @@ class Node:
                 self.child.terminate(force=True)
         self.child.close()
         self.logf.close()
+
+
+def checker(results):
+    """check(name, fn): run fn() -> (ok, detail), a console failure counting as a
+    fail; append {check, pass, seconds, detail} to `results`, print a line; return ok."""
+    def check(name, fn):
+        t = time.monotonic()
+        try:
+            ok, detail = fn()
+        except NodeError as e:
+            ok, detail = False, "console: %s" % e
+        results.append({"check": name, "pass": bool(ok), "seconds": round(time.monotonic() - t, 1),
+                        "detail": detail})
+        print("%-16s %s %6.1fs  %s" % (name, "PASS" if ok else "FAIL", results[-1]["seconds"],
+                                       detail.splitlines()[0] if detail else ""), flush=True)
+        return ok
+    return check
+
+
+def finish(nodes, results, path):
+    """Power the nodes off and write `results` (JSON) to `path`; if a check failed,
+    print each node's qemu command and last console lines.  True if all passed."""
+    for node in nodes:
+        node.stop()
+    with open(path, "w") as f:
+        json.dump(results, f, indent=1)
+    ok = bool(results) and all(r["pass"] for r in results)
+    if not ok:
+        for node in nodes:
+            print(node.describe())
+            print("---- last 60 console lines of %s ----" % node.log_path)
+            print("\n".join(open(node.log_path, errors="replace").read().splitlines()[-60:]))
+    return ok

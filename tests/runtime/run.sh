@@ -5,7 +5,10 @@
 # `b4k post-image` into the pc disk image, booted under QEMU TCG and checked over
 # the serial console (tests/runtime/check-node.py).
 #   tests/runtime/run.sh cheap     kernel config, boot, docker, images bundle, storage
-#   tests/runtime/run.sh e2e       boot, bundle, k8s-init, node Ready, CoreDNS
+#   tests/runtime/run.sh e2e       also k8s-init, node Ready, CoreDNS, a ReadWriteMany
+#                                  volume, and all of it again after a reboot
+#   tests/runtime/run.sh cluster   two nodes on a private QEMU network: k8s-init,
+#                                  k8s-join, pod to pod over flannel VXLAN, a shared RWX volume
 # Needs no network once the caches under $B4K_CACHE (default
 # ~/.cache/b4k/runtime) are filled: Debian's archive (mmdebstrap) and the Go
 # module proxy are used on the first run only.
@@ -26,6 +29,7 @@ log() { echo "runtime: $*"; }
 
 s=$(t); kernel=$("$here/build-kernel.sh"); log "kernel $kernel ($(($(t) - s)) s; bzImage $(stat -c %s "$kernel/bzImage") bytes)"
 s=$(t); base=$("$here/build-base.sh"); log "userland $base ($(($(t) - s)) s)"
+case $mode in cheap | e2e | cluster) ;; *) echo "usage: $0 cheap|e2e|cluster" >&2; exit 2 ;; esac
 if [ "$mode" = cheap ]; then pieces=${PIECES:-node}; else pieces=${PIECES:-all}; fi
 s=$(t); stage=${B4K_STAGE:-$("$here/build-pieces.sh" "$pieces")}; log "pieces $stage ($(($(t) - s)) s)"
 version=$("$tree/scripts/mk-version" "$tree/package/kubernetes/kubernetes.mk")
@@ -102,6 +106,15 @@ cheap | e2e)
 		--log "$run/console.log" --results "$run/results.json" \
 		--lint "$b4k lint-kernel --requirements $tree/board/common/kernel-requirements.toml --config"
 	;;
-*) echo "usage: $0 cheap|e2e" >&2; exit 2 ;;
+cluster)
+	for n in 1 2; do
+		cp --sparse=always "$run/disk.img" "$run/disk-$n.img"
+		rm -f "$run/data-$n.img" && truncate -s 4G "$run/data-$n.img"
+	done
+	/usr/bin/python3 "$here/check-cluster.py" --disk "$run/disk-1.img" --disk "$run/disk-2.img" \
+		--data "$run/data-1.img" --data "$run/data-2.img" --iso "$iso" --manifest "$run/MANIFEST" \
+		--log-dir "$run" --results "$run/results.json"
+	;;
+*) echo "usage: $0 cheap|e2e|cluster" >&2; exit 2 ;;
 esac
 log "results: $run/results.json"

@@ -1,0 +1,171 @@
+#!/usr/bin/python3
+"""Runtime lane, two nodes: a control plane and a worker on a private QEMU network.
+
+Both VMs boot copies of the same pc disk image, each with its own data disk and
+the images bundle, under QEMU TCG; their only NIC is on a socket network of
+their own (no other network: nothing can be pulled), with the addresses
+192.168.100.1 and .2 that tests/runtime/test-rootfs gives their MACs.  Node 1
+boots and runs k8s-init; then node 2 boots, takes the hostname b4k-node2 and
+runs the k8s-join command k8s-init printed.  Checks (pass/fail and wall time,
+to --results as JSON):
+  boot-1, boot-2      power-on to multi-user
+  images-1, images-2  the bundle loaded
+  k8s-init            on node 1
+  k8s-join            on node 2
+  nodes-ready         both nodes Ready
+  vxlan               flannel's VXLAN device flannel.1 on both nodes
+  pod-1-to-2          a pod on node 1 fetches a page from a pod on node 2 (pod IPs)
+  pod-2-to-1          and the other way round
+  rwx-shared          a pod on node 2 writes to a ReadWriteMany volume (node 1's
+                      NFS export), a pod on node 1 reads the same file back
+  no-pull             neither kubelet pulled an image
+"""
+
+import argparse
+import os
+import socket
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+import kube  # noqa: E402
+from node import Node, NodeError, checker, finish  # noqa: E402
+
+
+def free_udp_port():
+    """A UDP port on 127.0.0.1 nobody uses now, for the socket network."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--disk", action="append", required=True, help="twice: each node's copy of the pc disk image")
+    ap.add_argument("--data", action="append", required=True, help="twice: each node's empty data disk")
+    ap.add_argument("--iso", required=True, help="the images bundle (scripts/images-iso)")
+    ap.add_argument("--manifest", required=True, help="the bundle's MANIFEST")
+    ap.add_argument("--log-dir", required=True)
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--mem", default="3584")
+    ap.add_argument("--boot-timeout", type=int, default=2400)
+    ap.add_argument("--pod-image", help="an image of the bundle with a shell (default: the flannel-cni-plugin's)")
+    a = ap.parse_args()
+    if len(a.disk) != 2 or len(a.data) != 2:
+        ap.error("give --disk and --data twice, one per node")
+    images = [line.split()[0] for line in open(a.manifest) if line.strip()]
+    image = a.pod_image or next((i for i in images if i.startswith("ghcr.io/flannel-io/flannel-cni-plugin:")), None)
+    if not image:
+        ap.error("%s names no flannel-cni-plugin image; give --pod-image" % a.manifest)
+
+    # multicast on the loopback: the two VMs' Ethernet, and nothing else's
+    net = "socket,id=p0,mcast=230.0.0.1:%d,localaddr=127.0.0.1" % free_udp_port()
+    nodes = []
+    for n in (1, 2):
+        cmd = ["qemu-system-x86_64", "-M", "pc", "-m", a.mem, "-smp", "2",
+               "-uuid", "b4b4b4b4-0000-4000-8000-00000000000%d" % n,
+               "-display", "none", "-monitor", "none", "-serial", "stdio",
+               "-drive", "file=%s,format=raw,if=virtio" % a.disk[n - 1],
+               "-drive", "file=%s,format=raw,if=virtio" % a.data[n - 1],
+               "-drive", "file=%s,media=cdrom,readonly=on" % a.iso,
+               "-netdev", net, "-device", "virtio-net-pci,netdev=p0,mac=52:54:00:b4:00:0%d" % n]
+        nodes.append(Node(cmd, os.path.join(a.log_dir, "console-%d.log" % n)))
+    n1, n2 = nodes
+    results, state = [], {}
+
+    check = checker(results)
+
+    def boot(node):
+        def fn():
+            node.start()
+            node.login(a.boot_timeout)
+            return node.wait_running(a.boot_timeout)
+        return fn
+
+    def images(node):
+        def fn():
+            node.run("systemctl is-active --wait b4k-images.service >/dev/null 2>&1 || true", 1800)
+            rc, out = node.run("systemctl is-active b4k-images.service && /usr/libexec/b4k/node-check", 600)
+            return rc == 0, out.replace("\n", " | ")[-300:]
+        return fn
+
+    def join():
+        if not state.get("join"):
+            return False, "k8s-init printed no k8s-join command"
+        rc, out = n2.run("hostnamectl set-hostname b4k-node2 && sed -i 's/b4k-node$/b4k-node2/' /etc/hosts && "
+                         "%s > /var/log/k8s-join.log 2>&1; rc=$?; tail -n 8 /var/log/k8s-join.log; test $rc -eq 0"
+                         % state["join"], 3600)
+        return rc == 0, out.replace("\n", " | ")[-500:]
+
+    def vxlan():
+        out = []
+        for node in nodes:
+            rc, o = node.run("ip -d link show flannel.1 | grep -o 'vxlan id [0-9]* local [0-9.]*'")
+            out.append(o.strip())
+            if rc != 0:
+                return False, "; ".join(out)
+        return True, "; ".join(out)
+
+    def server(name, node_name):
+        """A pod serving its own name over HTTP on 8080 (busybox httpd); its IP."""
+        obj = kube.pod(name, image, "mkdir -p /www && echo %s > /www/index.html && exec httpd -f -p 8080 -h /www"
+                       % name, node_name=node_name, restart="Always")
+        rc, out = kube.apply(n1, obj)
+        if rc != 0:
+            raise NodeError("apply %s: %s" % (name, out))
+        rc, out = n1.run("kubectl wait pod/%s --for=condition=Ready --timeout=1200s >/dev/null && "
+                         "kubectl get pod %s -o jsonpath='{.status.podIP}'" % (name, name), 1300)
+        return out.strip() if rc == 0 else None
+
+    def fetch(client_node, server_name, server_node):
+        def fn():
+            ip = server(server_name, server_node)
+            if not ip:
+                _, why = n1.run("kubectl describe pod %s | tail -n 20" % server_name, 120)
+                return False, "%s not Ready: %s" % (server_name, why.replace("\n", " | "))
+            ok, out = kube.run_pod(n1, kube.pod("get-" + server_name, image,
+                                                "wget -q -T 20 -O - http://%s:8080/" % ip, node_name=client_node))
+            return ok and out == server_name, "%s (%s on %s) from %s: %r" % (
+                server_name, ip, server_node, client_node, out)
+        return fn
+
+    def rwx_shared():
+        ok, out = kube.pvc_bound(n1, "b4k-shared")
+        if not ok:
+            return False, "claim: " + out
+        ok, written = kube.run_pod(n1, kube.pod("b4k-write-2", image, "cat /proc/sys/kernel/random/uuid > "
+                                                "/mnt/rwx/b4k && cat /mnt/rwx/b4k", claim="b4k-shared",
+                                                node_name="b4k-node2"))
+        if not ok:
+            return False, "write on b4k-node2: " + written
+        ok, read = kube.run_pod(n1, kube.pod("b4k-read-1", image, "cat /mnt/rwx/b4k", claim="b4k-shared",
+                                             node_name="b4k-node"))
+        return ok and read == written, "written on b4k-node2 %r, read on b4k-node %r" % (written, read)
+
+    def no_pull():
+        outs = [kube.no_pull(node) for node in nodes]
+        return all(ok for ok, _ in outs), "; ".join(d for _, d in outs)
+
+    try:
+        steps = [("boot-1", boot(n1)), ("images-1", images(n1)), ("k8s-init", lambda: kube.init(n1, state)),
+                 ("boot-2", boot(n2)), ("images-2", images(n2)), ("k8s-join", join),
+                 ("nodes-ready", lambda: kube.ready(n1, state, count=2))]
+        if all(check(name, fn) for name, fn in steps):
+            for name, fn in [("vxlan", vxlan), ("pod-1-to-2", fetch("b4k-node", "web-2", "b4k-node2")),
+                             ("pod-2-to-1", fetch("b4k-node2", "web-1", "b4k-node")),
+                             ("rwx-shared", rwx_shared), ("no-pull", no_pull)]:
+                check(name, fn)
+        if not all(r["pass"] for r in results):
+            for node in nodes:
+                if node.child is not None and node.child.isalive():
+                    node.run("systemctl --failed --no-pager; kubectl get nodes -o wide; "
+                             "kubectl get pods -A -o wide; journalctl -b -u kubelet -p warning -o cat --no-pager "
+                             "| tail -n 60", 300)
+    finally:
+        ok = finish(nodes, results, a.results)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

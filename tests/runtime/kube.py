@@ -1,0 +1,115 @@
+"""Kubernetes checks of the runtime lane, run over a node's serial console (node.Node).
+
+Each check function returns (ok, detail).  Objects are sent as JSON (which is
+YAML), base64-encoded on one console line, to `kubectl apply -f -`.  Test pods
+run an image of the bundle that has a shell (--pod-image: the flannel CNI
+plugin's, alpine-based upstream) with imagePullPolicy Never: nothing is pulled.
+"""
+
+import base64
+import json
+import shlex
+import time
+
+DNS_IP = "10.96.0.10"  # kubeadm's default service subnet 10.96.0.0/12: its 10th address
+
+
+def apply(node, *objects, timeout=300):
+    """`kubectl apply` the objects; (exit code, output)."""
+    text = "\n---\n".join(json.dumps(o, sort_keys=True) for o in objects)
+    data = base64.b64encode(text.encode()).decode()
+    return node.run("echo %s | base64 -d | kubectl apply -f -" % data, timeout)
+
+
+def pvc(name, size="64Mi"):
+    """A ReadWriteMany claim of the default StorageClass (k8s-init's nfs-csi)."""
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name},
+            "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": size}}}}
+
+
+def pod(name, image, script, claim=None, node_name=None, restart="Never"):
+    """A pod running `sh -c script` in `image`, the claim (if any) at /mnt/rwx."""
+    c = {"name": "main", "image": image, "imagePullPolicy": "Never", "command": ["sh", "-c", script]}
+    spec = {"restartPolicy": restart, "containers": [c], "terminationGracePeriodSeconds": 1,
+            # a single node is the control plane: tolerate its taint
+            "tolerations": [{"operator": "Exists"}]}
+    if claim:
+        c["volumeMounts"] = [{"name": "rwx", "mountPath": "/mnt/rwx"}]
+        spec["volumes"] = [{"name": "rwx", "persistentVolumeClaim": {"claimName": claim}}]
+    if node_name:
+        spec["nodeName"] = node_name
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"b4k-test": name}},
+            "spec": spec}
+
+
+def run_pod(node, obj, timeout=1800):
+    """Apply a run-once pod, wait for it to succeed; (ok, its log or why not)."""
+    name = obj["metadata"]["name"]
+    rc, out = apply(node, obj)
+    if rc != 0:
+        return False, "apply %s: %s" % (name, out)
+    rc, out = node.run("kubectl wait pod/%s --for=jsonpath='{.status.phase}'=Succeeded --timeout=%ds >/dev/null; "
+                       "rc=$?; kubectl logs %s; test $rc -eq 0" % (name, timeout, name), timeout + 60)
+    if rc != 0:
+        _, why = node.run("kubectl describe pod %s | tail -n 25" % name, 120)
+        return False, "%s did not succeed: %s | %s" % (name, out, why.replace("\n", " | "))
+    return True, out.strip()
+
+
+def init(node, state):
+    """`k8s-init` (kubeadm init, flannel, csi-driver-nfs, StorageClass); state["init"] = its start."""
+    state["init"] = time.monotonic()
+    rc, out = node.run("k8s-init > /var/log/k8s-init.log 2>&1; rc=$?; tail -n 15 /var/log/k8s-init.log; "
+                       "test $rc -eq 0", 3600)
+    join = [x for x in out.splitlines() if x.startswith("k8s-join ")]
+    state["join"] = join[-1] if join else None
+    return rc == 0, out.replace("\n", " | ")[-600:]
+
+
+def ready(node, state, count=1, since_boot=False, timeout=1800):
+    """`count` nodes Ready.  since_boot: each node's Ready heartbeat is newer than this
+    node's boot (a Ready condition left from before a reboot does not count)."""
+    cond = '{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status} ' \
+           '{.status.conditions[?(@.type=="Ready")].lastHeartbeatTime}{"\\n"}{end}'
+    script = ("btime=$(awk '/^btime/ {print $2}' /proc/stat); end=$(($(date +%%s) + %d)); "
+              "while :; do n=0; kubectl get nodes -o jsonpath=%s > /tmp/b4k-nodes 2>/dev/null; "
+              "while read -r name st hb; do [ \"$st\" = True ] || continue; "
+              "%s n=$((n + 1)); done < /tmp/b4k-nodes; "
+              "[ $n -ge %d ] && break; [ $(date +%%s) -lt $end ] || break; sleep 10; done; "
+              "cat /tmp/b4k-nodes; [ $n -ge %d ]") % (
+        timeout, shlex.quote(cond),
+        '[ "$(date -d "$hb" +%s)" -ge "$btime" ] || continue;' if since_boot else "", count, count)
+    t = time.monotonic()
+    rc, out = node.run(script, timeout + 120)
+    if since_boot:
+        return rc == 0, "%s; %.0fs of waiting" % (out.replace("\n", "; "), time.monotonic() - t)
+    return rc == 0, "%s; %.0fs after k8s-init started" % (out.replace("\n", "; "),
+                                                          time.monotonic() - state.get("init", t))
+
+
+def no_pull(node):
+    """kubelet pulled no image."""
+    rc, out = node.run("journalctl -o cat -u kubelet | grep -c 'Pulling image' || true")
+    return out.strip() == "0", "kubelet 'Pulling image' lines: %s" % out.strip()
+
+
+def coredns(node):
+    """CoreDNS pods Ready and answering for kubernetes.default."""
+    rc, out = node.run("kubectl -n kube-system wait --for=condition=Ready pod -l k8s-app=kube-dns "
+                       "--timeout=1800s && dig +short +time=5 @%s kubernetes.default.svc.cluster.local" % DNS_IP,
+                       1900)
+    return rc == 0 and out.strip().endswith("10.96.0.1"), out.replace("\n", " | ")
+
+
+def pvc_bound(node, name, timeout=1800):
+    """The claim `name` exists and is Bound (csi-driver-nfs provisioned it)."""
+    rc, out = apply(node, pvc(name))
+    if rc != 0:
+        return False, "apply pvc: %s" % out
+    rc, out = node.run("kubectl wait pvc/%s --for=jsonpath='{.status.phase}'=Bound --timeout=%ds && "
+                       "kubectl get pvc %s -o jsonpath='{.spec.volumeName} {.spec.accessModes}'"
+                       % (name, timeout, name), timeout + 60)
+    if rc != 0:
+        _, why = node.run("kubectl describe pvc %s | tail -n 15; kubectl -n kube-system get pods -o wide" % name, 120)
+        return False, "%s | %s" % (out, why.replace("\n", " | "))
+    return True, out.strip()
