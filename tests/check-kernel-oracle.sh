@@ -55,8 +55,11 @@ oracle() {
 		cp "$work/o-$arch/.config" "$work/o-$arch/base-$base"
 	fi
 	cp "$work/o-$arch/base-$base" "$work/o-$arch/.config"
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$work/o-$arch" \
-		"$work/o-$arch/.config" "$@" >/dev/null
+	# merge_config.sh makes its temporary files in the current directory: not the tree
+	local frags=()
+	for f in "$@"; do frags+=("$(realpath "$f")"); done
+	(cd "$work" && "$src/scripts/kconfig/merge_config.sh" -m -O "$work/o-$arch" \
+		"$work/o-$arch/.config" "${frags[@]}" >/dev/null)
 	kmake "$arch" olddefconfig >"$work/olddefconfig.log" 2>&1
 }
 

@@ -17,7 +17,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
-frag_dir=${FRAGMENT_DIR:-$tree/board}
+frag_dir=$(cd "${FRAGMENT_DIR:-$tree/board}" && pwd)
 src_tar=${LINUX_SOURCE:-/usr/src/linux-source-6.12.tar.xz}
 cache=${B4K_CACHE:-$HOME/.cache/b4k/runtime}
 scratch=${B4K_SCRATCH:-$cache/work}
@@ -39,8 +39,9 @@ trap 'rm -rf "$cfg"' EXIT
 mkdir -p "$cfg"
 {
 	make -C "$src" O="$cfg" ARCH=x86_64 $base
+	# merge_config.sh makes its temporary files in the current directory
 	# shellcheck disable=SC2086 # $frags is a list of paths without spaces
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$cfg" "$cfg/.config" $frags
+	(cd "$cfg" && "$src/scripts/kconfig/merge_config.sh" -m -O "$cfg" "$cfg/.config" $frags)
 	make -C "$src" O="$cfg" ARCH=x86_64 olddefconfig
 } >"$cfg/config.log" 2>&1 || { cat "$cfg/config.log" >&2; exit 1; }
 key=$( { echo "$srcver x86_64 bzImage modules"; cat "$cfg/.config"; } | sha256sum | cut -c1-16)

@@ -28,7 +28,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 import kube  # noqa: E402
-from node import Node, NodeError, checker, finish  # noqa: E402
+from node import Node, NodeError, checker, finish, qemu_pc  # noqa: E402
 
 
 def free_udp_port():
@@ -60,16 +60,11 @@ def main():
         ap.error("%s names no flannel-cni-plugin image; give --pod-image" % a.manifest)
 
     # multicast on the loopback: the two VMs' Ethernet, and nothing else's
-    net = "socket,id=p0,mcast=230.0.0.1:%d,localaddr=127.0.0.1" % free_udp_port()
+    net = "socket,mcast=230.0.0.1:%d,localaddr=127.0.0.1" % free_udp_port()
     nodes = []
     for n in (1, 2):
-        cmd = ["qemu-system-x86_64", "-M", "pc", "-m", a.mem, "-smp", "2",
-               "-uuid", "b4b4b4b4-0000-4000-8000-00000000000%d" % n,
-               "-display", "none", "-monitor", "none", "-serial", "stdio",
-               "-drive", "file=%s,format=raw,if=virtio" % a.disk[n - 1],
-               "-drive", "file=%s,format=raw,if=virtio" % a.data[n - 1],
-               "-drive", "file=%s,media=cdrom,readonly=on" % a.iso,
-               "-netdev", net, "-device", "virtio-net-pci,netdev=p0,mac=52:54:00:b4:00:0%d" % n]
+        cmd = qemu_pc(a.disk[n - 1], a.data[n - 1], a.iso, net, ",mac=52:54:00:b4:00:0%d" % n, a.mem,
+                      "-uuid", "b4b4b4b4-0000-4000-8000-00000000000%d" % n)
         nodes.append(Node(cmd, os.path.join(a.log_dir, "console-%d.log" % n)))
     n1, n2 = nodes
     results, state = [], {}

@@ -37,7 +37,7 @@ import sys
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 import kube  # noqa: E402
-from node import Node, checker, finish  # noqa: E402
+from node import Node, checker, finish, qemu_pc  # noqa: E402
 
 
 def kernel_options(config_text):
@@ -78,12 +78,7 @@ def main():
                     "(default: the manifest's flannel-cni-plugin)")
     a = ap.parse_args()
 
-    cmd = ["qemu-system-x86_64", "-M", "pc", "-m", a.mem, "-smp", "2",
-           "-display", "none", "-monitor", "none", "-serial", "stdio",
-           "-drive", "file=%s,format=raw,if=virtio" % a.disk,
-           "-drive", "file=%s,format=raw,if=virtio" % a.data,
-           "-drive", "file=%s,media=cdrom,readonly=on" % a.iso,
-           "-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-pci,netdev=n0"]
+    cmd = qemu_pc(a.disk, a.data, a.iso, "user,restrict=on", "", a.mem)
     node = Node(cmd, a.log)
     results = []
     images = [line.split()[0] for line in open(a.manifest) if line.strip()]

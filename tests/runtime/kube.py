@@ -48,8 +48,11 @@ def run_pod(node, obj, timeout=1800):
     rc, out = apply(node, obj)
     if rc != 0:
         return False, "apply %s: %s" % (name, out)
-    rc, out = node.run("kubectl wait pod/%s --for=jsonpath='{.status.phase}'=Succeeded --timeout=%ds >/dev/null; "
-                       "rc=$?; kubectl logs %s; test $rc -eq 0" % (name, timeout, name), timeout + 60)
+    # until the pod ends either way (kubectl wait takes one condition only)
+    rc, out = node.run("end=$(($(date +%%s) + %d)); while :; do "
+                       "p=$(kubectl get pod %s -o jsonpath='{.status.phase}' 2>/dev/null); "
+                       "case $p in Succeeded | Failed) break ;; esac; [ $(date +%%s) -lt $end ] || break; sleep 5; "
+                       "done; kubectl logs %s; [ \"$p\" = Succeeded ]" % (timeout, name, name), timeout + 60)
     if rc != 0:
         _, why = node.run("kubectl describe pod %s | tail -n 25" % name, 120)
         return False, "%s did not succeed: %s | %s" % (name, out, why.replace("\n", " | "))

@@ -17,6 +17,19 @@ PROMPT = "__B4K_PS__ "
 SHELL_READY = re.compile(r"root@[\w-]+:[^\r\n]*# ")
 
 
+def qemu_pc(disk, data, iso, netdev, nic, mem, *extra):
+    """The qemu argv of a node: the pc disk image, the data disk, the images bundle
+    as a CD-ROM, one virtio NIC (`netdev`, id n0; `nic`: extra -device options),
+    2 vCPUs under TCG with every CPU feature TCG emulates (-cpu max: AES-NI and
+    friends make Go's TLS much faster than qemu64's baseline)."""
+    return ["qemu-system-x86_64", "-M", "pc", "-cpu", "max", "-m", str(mem), "-smp", "2", *extra,
+            "-display", "none", "-monitor", "none", "-serial", "stdio",
+            "-drive", "file=%s,format=raw,if=virtio" % disk,
+            "-drive", "file=%s,format=raw,if=virtio" % data,
+            "-drive", "file=%s,media=cdrom,readonly=on" % iso,
+            "-netdev", netdev + ",id=n0", "-device", "virtio-net-pci,netdev=n0" + nic]
+
+
 class NodeError(Exception):
     """A console wait timed out or the node stopped."""
 
