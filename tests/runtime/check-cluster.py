@@ -109,8 +109,8 @@ def main():
         rc, out = kube.apply(n1, obj)
         if rc != 0:
             raise NodeError("apply %s: %s" % (name, out))
-        rc, out = n1.run("kubectl wait pod/%s --for=condition=Ready --timeout=1200s >/dev/null && "
-                         "kubectl get pod %s -o jsonpath='{.status.podIP}'" % (name, name), 1300)
+        rc, out = kube.until(n1, "kubectl wait pod/%s --for=condition=Ready --timeout=60s >/dev/null && "
+                             "kubectl get pod %s -o jsonpath='{.status.podIP}'" % (name, name), 1200)
         return out.strip() if rc == 0 else None
 
     def fetch(client_node, server_name, server_node):

@@ -14,6 +14,15 @@ import time
 DNS_IP = "10.96.0.10"  # kubeadm's default service subnet 10.96.0.0/12: its 10th address
 
 
+def until(node, test, timeout=1800):
+    """Run the shell `test` every 10 s until it succeeds or `timeout` seconds pass;
+    (its last exit code, its last output).  Unlike `kubectl wait`, an API server
+    that restarts meanwhile (as it does under TCG) does not end the wait."""
+    return node.run("end=$(($(date +%%s) + %d)); while :; do out=$( { %s ; } 2>&1); rc=$?; [ $rc -eq 0 ] && break; "
+                    "[ $(date +%%s) -lt $end ] || break; sleep 10; done; printf '%%s\\n' \"$out\"; "
+                    "[ $rc -eq 0 ]" % (timeout, test), timeout + 120)
+
+
 def apply(node, *objects, timeout=300):
     """`kubectl apply` the objects; (exit code, output)."""
     text = "\n---\n".join(json.dumps(o, sort_keys=True) for o in objects)
@@ -98,9 +107,9 @@ def no_pull(node):
 
 def coredns(node):
     """CoreDNS pods Ready and answering for kubernetes.default."""
-    rc, out = node.run("kubectl -n kube-system wait --for=condition=Ready pod -l k8s-app=kube-dns "
-                       "--timeout=1800s && dig +short +time=5 @%s kubernetes.default.svc.cluster.local" % DNS_IP,
-                       1900)
+    rc, out = until(node, "kubectl -n kube-system wait --for=condition=Ready pod -l k8s-app=kube-dns "
+                    "--timeout=60s && dig +short +time=5 @%s kubernetes.default.svc.cluster.local | grep -x 10.96.0.1"
+                    % DNS_IP)
     return rc == 0 and out.strip().endswith("10.96.0.1"), out.replace("\n", " | ")
 
 
@@ -109,9 +118,8 @@ def pvc_bound(node, name, timeout=1800):
     rc, out = apply(node, pvc(name))
     if rc != 0:
         return False, "apply pvc: %s" % out
-    rc, out = node.run("kubectl wait pvc/%s --for=jsonpath='{.status.phase}'=Bound --timeout=%ds && "
-                       "kubectl get pvc %s -o jsonpath='{.spec.volumeName} {.spec.accessModes}'"
-                       % (name, timeout, name), timeout + 60)
+    rc, out = until(node, "kubectl wait pvc/%s --for=jsonpath='{.status.phase}'=Bound --timeout=60s && "
+                    "kubectl get pvc %s -o jsonpath='{.spec.volumeName} {.spec.accessModes}'" % (name, name), timeout)
     if rc != 0:
         _, why = node.run("kubectl describe pvc %s | tail -n 15; kubectl -n kube-system get pods -o wide" % name, 120)
         return False, "%s | %s" % (out, why.replace("\n", " | "))
