@@ -11,8 +11,8 @@
 # and its sidecars from board/common/images/images.txt.
 # B4K_BIN_DIR: a directory of binaries (named as in STAGE/bin) used instead of
 # building, for modules the proxy cannot give; B4K_GIT_DIR: a directory of git
-# repositories (cni-plugin, csi-driver-nfs, livenessprobe, node-driver-registrar)
-# to build those from instead.
+# repositories (cni-plugin, csi-driver-nfs, livenessprobe, node-driver-registrar,
+# tencentcloud-sdk-go) to build those from instead.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
@@ -135,7 +135,7 @@ if [ "$what" = all ]; then
 		if [ "$1" = csi-provisioner ]; then
 			timed "$1" "$gb" -l "-X main.version=$v" "github.com/kubernetes-csi/external-provisioner/v6@$v" \
 				"$out" github.com/kubernetes-csi/external-provisioner/v6/cmd/csi-provisioner
-		elif [ ! -x "$out/$1" ] && [ -n "${B4K_GIT_DIR:-}" ] && git -C "$B4K_GIT_DIR/$3" rev-parse -q --verify "$v^{commit}" >/dev/null; then
+		elif [ ! -x "$out/$1" ] && [ -n "${B4K_GIT_DIR:-}" ] && git -C "$B4K_GIT_DIR/$3" rev-parse -q --verify "$v^{commit}" >/dev/null 2>&1; then
 			src=$(mktemp -d)
 			git -C "$B4K_GIT_DIR/$3" archive "$v" | tar -C "$src" -xf -
 			mode=mod
