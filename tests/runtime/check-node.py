@@ -84,6 +84,8 @@ def main():
     images = [line.split()[0] for line in open(a.manifest) if line.strip()]
     a.pod_image = a.pod_image or next((i for i in images if i.startswith("ghcr.io/flannel-io/flannel-cni-plugin:")),
                                       None)
+    if a.e2e and not a.pod_image:
+        ap.error("%s names no flannel-cni-plugin image; give --pod-image" % a.manifest)
 
     check = checker(results)
 
