@@ -340,27 +340,12 @@ fn value_of(ev: &mut Eval, s: SymId) -> Option<String> {
 /// Formats `e` with the value of each symbol.
 fn show(ev: &mut Eval, e: &Expr) -> String {
     let mut vals = HashMap::new();
-    collect(e, &mut |s| {
+    e.for_each_sym(&mut |s| {
         vals.insert(s, ());
     });
     let vals: HashMap<SymId, Option<String>> =
         vals.into_keys().map(|s| (s, value_of(ev, s))).collect();
     ev.k.fmt_expr(e, &|s| vals.get(&s).cloned().flatten())
-}
-
-fn collect(e: &Expr, f: &mut dyn FnMut(SymId)) {
-    match e {
-        Expr::Sym(s) => f(*s),
-        Expr::Cmp(_, a, b) => {
-            f(*a);
-            f(*b);
-        }
-        Expr::Not(a) => collect(a, f),
-        Expr::And(a, b) | Expr::Or(a, b) => {
-            collect(a, f);
-            collect(b, f);
-        }
-    }
 }
 
 /// The conjuncts of `e` whose value is below `want` (the parts of a dependency that fail).

@@ -114,6 +114,24 @@ pub enum Expr {
     Cmp(CmpOp, SymId, SymId),
 }
 
+impl Expr {
+    /// Calls `f` with every symbol `e` refers to, in order (both sides of a comparison).
+    pub fn for_each_sym(&self, f: &mut dyn FnMut(SymId)) {
+        match self {
+            Expr::Sym(s) => f(*s),
+            Expr::Cmp(_, a, b) => {
+                f(*a);
+                f(*b);
+            }
+            Expr::Not(a) => a.for_each_sym(f),
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                a.for_each_sym(f);
+                b.for_each_sym(f);
+            }
+        }
+    }
+}
+
 /// `a && b` where a missing expression means "always" (the kernel's `expr_alloc_and`).
 pub fn and_opt(a: Option<Expr>, b: Option<Expr>) -> Option<Expr> {
     match (a, b) {

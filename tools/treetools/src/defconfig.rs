@@ -322,19 +322,7 @@ fn unmet_prompt(ev: &mut Eval, s: b4k_kconfig::model::SymId) -> String {
         return "it has no prompt".to_string();
     };
     let mut ids = Vec::new();
-    fn walk(e: &b4k_kconfig::model::Expr, out: &mut Vec<usize>) {
-        use b4k_kconfig::model::Expr;
-        match e {
-            Expr::Sym(x) => out.push(*x),
-            Expr::Not(a) => walk(a, out),
-            Expr::And(a, b) | Expr::Or(a, b) => {
-                walk(a, out);
-                walk(b, out);
-            }
-            Expr::Cmp(_, a, b) => out.extend([*a, *b]),
-        }
-    }
-    walk(e, &mut ids);
+    e.for_each_sym(&mut |x| ids.push(x));
     let vals: BTreeMap<usize, String> = ids.into_iter().map(|x| (x, ev.string(x))).collect();
     let shown = k.fmt_expr(e, &|x| {
         if k.syms[x].is_const {

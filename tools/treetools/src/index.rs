@@ -86,22 +86,8 @@ fn fmt(k: &Kconfig, e: &Option<Expr>) -> String {
 }
 
 fn refs(e: &Option<Expr>, out: &mut Vec<SymId>) {
-    fn walk(e: &Expr, out: &mut Vec<SymId>) {
-        match e {
-            Expr::Sym(s) => out.push(*s),
-            Expr::Not(a) => walk(a, out),
-            Expr::And(a, b) | Expr::Or(a, b) => {
-                walk(a, out);
-                walk(b, out);
-            }
-            Expr::Cmp(_, a, b) => {
-                out.push(*a);
-                out.push(*b);
-            }
-        }
-    }
     if let Some(e) = e {
-        walk(e, out);
+        e.for_each_sym(&mut |s| out.push(s));
     }
 }
 
