@@ -28,7 +28,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 import kube  # noqa: E402
-from node import Node, NodeError, checker, finish, qemu_pc  # noqa: E402
+from node import Node, NodeError, bundle_images, checker, common_args, finish, qemu_pc  # noqa: E402
 
 
 def free_udp_port():
@@ -44,20 +44,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--disk", action="append", required=True, help="twice: each node's copy of the pc disk image")
     ap.add_argument("--data", action="append", required=True, help="twice: each node's empty data disk")
-    ap.add_argument("--iso", required=True, help="the images bundle (scripts/images-iso)")
-    ap.add_argument("--manifest", required=True, help="the bundle's MANIFEST")
     ap.add_argument("--log-dir", required=True)
-    ap.add_argument("--results", required=True)
-    ap.add_argument("--mem", default="3584")
-    ap.add_argument("--boot-timeout", type=int, default=2400)
-    ap.add_argument("--pod-image", help="an image of the bundle with a shell (default: the flannel-cni-plugin's)")
+    common_args(ap)
     a = ap.parse_args()
     if len(a.disk) != 2 or len(a.data) != 2:
         ap.error("give --disk and --data twice, one per node")
-    images = [line.split()[0] for line in open(a.manifest) if line.strip()]
-    image = a.pod_image or next((i for i in images if i.startswith("ghcr.io/flannel-io/flannel-cni-plugin:")), None)
-    if not image:
-        ap.error("%s names no flannel-cni-plugin image; give --pod-image" % a.manifest)
+    bundle_images(ap, a, True)
+    image = a.pod_image
 
     # multicast on the loopback: the two VMs' Ethernet, and nothing else's
     net = "socket,mcast=230.0.0.1:%d,localaddr=127.0.0.1" % free_udp_port()

@@ -37,7 +37,7 @@ import sys
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 import kube  # noqa: E402
-from node import Node, checker, finish, qemu_pc  # noqa: E402
+from node import Node, bundle_images, checker, common_args, finish, qemu_pc  # noqa: E402
 
 
 def kernel_options(config_text):
@@ -65,27 +65,17 @@ def main():
     ap.add_argument("--disk", required=True, help="the pc disk image (b4k post-image), made larger than built")
     ap.add_argument("--rootfs-size", type=int, required=True, help="bytes of rootfs.ext4 as built")
     ap.add_argument("--data", required=True, help="empty raw disk for /data")
-    ap.add_argument("--iso", required=True, help="the images bundle (scripts/images-iso)")
-    ap.add_argument("--manifest", required=True, help="the bundle's MANIFEST")
     ap.add_argument("--log", required=True)
-    ap.add_argument("--results", required=True)
-    ap.add_argument("--mem", default="3584")
-    ap.add_argument("--boot-timeout", type=int, default=2400)
     ap.add_argument("--lint", help="command taking the read-back config as its last argument "
                     "(b4k lint-kernel --requirements board/common/kernel-requirements.toml --config)")
     ap.add_argument("--e2e", action="store_true", help="kubeadm init, node Ready, CoreDNS, RWX volume")
-    ap.add_argument("--pod-image", help="an image of the bundle with a shell, for the e2e pods "
-                    "(default: the manifest's flannel-cni-plugin)")
+    common_args(ap)
     a = ap.parse_args()
+    images = bundle_images(ap, a, a.e2e)
 
     cmd = qemu_pc(a.disk, a.data, a.iso, "user,restrict=on", "", a.mem)
     node = Node(cmd, a.log)
     results = []
-    images = [line.split()[0] for line in open(a.manifest) if line.strip()]
-    a.pod_image = a.pod_image or next((i for i in images if i.startswith("ghcr.io/flannel-io/flannel-cni-plugin:")),
-                                      None)
-    if a.e2e and not a.pod_image:
-        ap.error("%s names no flannel-cni-plugin image; give --pod-image" % a.manifest)
 
     check = checker(results)
 

@@ -58,10 +58,9 @@ def run_pod(node, obj, timeout=1800):
     if rc != 0:
         return False, "apply %s: %s" % (name, out)
     # until the pod ends either way (kubectl wait takes one condition only)
-    rc, out = node.run("end=$(($(date +%%s) + %d)); while :; do "
-                       "p=$(kubectl get pod %s -o jsonpath='{.status.phase}' 2>/dev/null); "
-                       "case $p in Succeeded | Failed) break ;; esac; [ $(date +%%s) -lt $end ] || break; sleep 5; "
-                       "done; kubectl logs %s; [ \"$p\" = Succeeded ]" % (timeout, name, name), timeout + 60)
+    phase = "kubectl get pod %s -o jsonpath='{.status.phase}'" % name
+    until(node, "%s | grep -qx -e Succeeded -e Failed" % phase, timeout)
+    rc, out = node.run("kubectl logs %s; [ \"$(%s)\" = Succeeded ]" % (name, phase), 300)
     if rc != 0:
         _, why = node.run("kubectl describe pod %s | tail -n 25" % name, 120)
         return False, "%s did not succeed: %s | %s" % (name, out, why.replace("\n", " | "))
@@ -83,19 +82,16 @@ def ready(node, state, count=1, since_boot=False, timeout=1800):
     node's boot (a Ready condition left from before a reboot does not count)."""
     cond = '{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status} ' \
            '{.status.conditions[?(@.type=="Ready")].lastHeartbeatTime}{"\\n"}{end}'
-    script = ("btime=$(awk '/^btime/ {print $2}' /proc/stat); end=$(($(date +%%s) + %d)); "
-              "while :; do n=0; kubectl get nodes -o jsonpath=%s > /tmp/b4k-nodes 2>/dev/null; "
-              "while read -r name st hb; do [ \"$st\" = True ] || continue; "
-              "%s n=$((n + 1)); done < /tmp/b4k-nodes; "
-              "[ $n -ge %d ] && break; [ $(date +%%s) -lt $end ] || break; sleep 10; done; "
-              "cat /tmp/b4k-nodes; [ $n -ge %d ]") % (
-        timeout, shlex.quote(cond),
-        '[ "$(date -d "$hb" +%s)" -ge "$btime" ] || continue;' if since_boot else "", count, count)
+    test = ("btime=$(awk '/^btime/ {print $2}' /proc/stat); n=0; "
+            "kubectl get nodes -o jsonpath=%s > /tmp/b4k-nodes; "
+            "while read -r name st hb; do [ \"$st\" = True ] || continue; %s n=$((n + 1)); done < /tmp/b4k-nodes; "
+            "cat /tmp/b4k-nodes; [ $n -ge %d ]") % (
+        shlex.quote(cond), '[ "$(date -d "$hb" +%s)" -ge "$btime" ] || continue;' if since_boot else "", count)
     t = time.monotonic()
-    rc, out = node.run(script, timeout + 120)
+    rc, out = until(node, test, timeout)
     if since_boot:
-        return rc == 0, "%s; %.0fs of waiting" % (out.replace("\n", "; "), time.monotonic() - t)
-    return rc == 0, "%s; %.0fs after k8s-init started" % (out.replace("\n", "; "),
+        return rc == 0, "%s; %.0fs of waiting" % (out.strip().replace("\n", "; "), time.monotonic() - t)
+    return rc == 0, "%s; %.0fs after k8s-init started" % (out.strip().replace("\n", "; "),
                                                           time.monotonic() - state.get("init", t))
 
 

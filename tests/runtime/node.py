@@ -147,3 +147,25 @@ def finish(nodes, results, path):
             print("---- last 60 console lines of %s ----" % node.log_path)
             print("\n".join(open(node.log_path, errors="replace").read().splitlines()[-60:]))
     return ok
+
+
+def common_args(ap):
+    """The options check-node.py and check-cluster.py share."""
+    ap.add_argument("--iso", required=True, help="the images bundle (scripts/images-iso)")
+    ap.add_argument("--manifest", required=True, help="the bundle's MANIFEST")
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--mem", default="3584")
+    ap.add_argument("--boot-timeout", type=int, default=2400)
+    ap.add_argument("--pod-image", help="an image of the bundle with a shell, for the test pods "
+                    "(default: the manifest's flannel-cni-plugin)")
+
+
+def bundle_images(ap, a, pods):
+    """The image names of --manifest; a.pod_image defaults to its flannel-cni-plugin
+    image (alpine-based upstream), and its absence is an error when `pods` run."""
+    images = [line.split()[0] for line in open(a.manifest) if line.strip()]
+    a.pod_image = a.pod_image or next((i for i in images if i.startswith("ghcr.io/flannel-io/flannel-cni-plugin:")),
+                                      None)
+    if pods and not a.pod_image:
+        ap.error("%s names no flannel-cni-plugin image; give --pod-image" % a.manifest)
+    return images

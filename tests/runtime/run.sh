@@ -21,6 +21,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
 mode=${1:-cheap}
+case $mode in cheap | e2e | cluster) ;; *) echo "usage: $0 cheap|e2e|cluster" >&2; exit 2 ;; esac
 cache=${B4K_CACHE:-$HOME/.cache/b4k/runtime}
 run=${B4K_RUN_DIR:-$(mktemp -d /tmp/b4k-runtime.XXXXXX)}
 mkdir -p "$run"
@@ -29,7 +30,6 @@ log() { echo "runtime: $*"; }
 
 s=$(t); kernel=$("$here/build-kernel.sh"); log "kernel $kernel ($(($(t) - s)) s; bzImage $(stat -c %s "$kernel/bzImage") bytes)"
 s=$(t); base=$("$here/build-base.sh"); log "userland $base ($(($(t) - s)) s)"
-case $mode in cheap | e2e | cluster) ;; *) echo "usage: $0 cheap|e2e|cluster" >&2; exit 2 ;; esac
 if [ "$mode" = cheap ]; then pieces=${PIECES:-node}; else pieces=${PIECES:-all}; fi
 s=$(t); stage=${B4K_STAGE:-$("$here/build-pieces.sh" "$pieces")}; log "pieces $stage ($(($(t) - s)) s)"
 version=$("$tree/scripts/mk-version" "$tree/package/kubernetes/kubernetes.mk")
@@ -115,6 +115,5 @@ cluster)
 		--data "$run/data-1.img" --data "$run/data-2.img" --iso "$iso" --manifest "$run/MANIFEST" \
 		--log-dir "$run" --results "$run/results.json"
 	;;
-*) echo "usage: $0 cheap|e2e|cluster" >&2; exit 2 ;;
 esac
 log "results: $run/results.json"
