@@ -8,7 +8,8 @@
 #   make sbom             CycloneDX SBOM from Buildroot's own generator
 #   make check            the test suite (see README.md)
 #   make check-runtime    the runtime lane in QEMU: boot, docker, bundle, storage
-#   make check-e2e        the runtime lane: kubeadm init, node Ready, CoreDNS
+#   make check-e2e        the runtime lane: kubeadm init, node Ready, CoreDNS, RWX volume, reboot
+#   make check-cluster    the runtime lane, two nodes: k8s-join, pod to pod over VXLAN, shared RWX
 #
 # This tree is a BR2_EXTERNAL: Buildroot-native users can ignore this file and run
 #   make -C /path/to/buildroot BR2_EXTERNAL=$(CURDIR) pc_defconfig
