@@ -7,7 +7,7 @@ use b4k_kconfig::model::Kconfig;
 use b4k_kconfig::parse::Parser;
 use b4k_kconfig::preprocess::Macros;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Host facts Buildroot passes to kconfig, which decide a few defaults
 /// (`BR2_HOSTARCH` for prebuilt toolchains, `BR2_HOST_GCC_AT_LEAST_*`).
@@ -74,14 +74,6 @@ pub fn version(buildroot: &Path) -> Result<String> {
 }
 
 /// A scratch directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Writes the `.br2-external.in.*` files for one external tree into `dir`.
 fn write_br2_external(dir: &Path, external: &Path, name: &str) -> Result<()> {
     let ext = external.display();
@@ -143,15 +135,19 @@ pub fn load(buildroot: &Path, external: &Path, name: &str, host: &Host) -> Resul
     let external = external
         .canonicalize()
         .with_context(|| format!("resolving {}", external.display()))?;
-    let base = std::env::temp_dir().join(format!("b4k-br2-external-{}", std::process::id()));
-    std::fs::create_dir_all(&base).with_context(|| format!("creating {}", base.display()))?;
-    let base = TempDir(base);
-    write_br2_external(&base.0, &external, name)?;
+    // One fresh directory per call: two loads in one process (tests run in threads)
+    // must not share, and so remove, each other's files.
+    let base = tempfile::Builder::new()
+        .prefix("b4k-br2-external-")
+        .tempdir()
+        .with_context(|| format!("creating a directory in {}", std::env::temp_dir().display()))?;
+    let dir = base.path();
+    write_br2_external(dir, &external, name)?;
     let mut env: HashMap<String, String> = HashMap::new();
     env.insert("BR2_VERSION_FULL".into(), version(buildroot)?);
     env.insert("HOSTARCH".into(), host.arch.clone());
     env.insert("HOST_GCC_VERSION".into(), host.gcc_version.clone());
-    env.insert("BASE_DIR".into(), base.0.display().to_string());
+    env.insert("BASE_DIR".into(), dir.display().to_string());
     env.insert("BR2_DEFCONFIG".into(), String::new());
     env.insert("SKIP_LEGACY".into(), String::new());
     let macros = Macros::new(env, buildroot.to_path_buf());
@@ -164,7 +160,7 @@ pub fn load(buildroot: &Path, external: &Path, name: &str, host: &Host) -> Resul
             )
         })?;
     // The scratch directory's name changes on every run: name it as Buildroot does.
-    let tmp = base.0.display().to_string();
+    let tmp = dir.display().to_string();
     for s in &mut k.syms {
         let locs = s
             .defs
