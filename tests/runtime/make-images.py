@@ -57,6 +57,7 @@ TOOLS = {
     # every applet, as the alpine base of upstream's flannel images has them
     "busybox": ([], {}),
 }
+XTABLES = "usr/lib/x86_64-linux-gnu/xtables"
 MERGED = {"bin": "usr/bin", "sbin": "usr/sbin", "lib": "usr/lib", "lib64": "usr/lib64"}
 
 
@@ -167,6 +168,11 @@ def main():
         files, links = {}, dict(MERGED)
         for tool in tools:
             paths, tool_links = TOOLS[tool]
+            if tool == "iptables":
+                # the match and target extensions iptables dlopens, with their own libraries (ldd of
+                # the binary misses them: libxt_statistic.so needs libm, and kube-proxy's rules for
+                # a Service of two endpoints fail without it)
+                paths = paths + [XTABLES + "/" + f for f in sorted(os.listdir(os.path.join(a.base, XTABLES)))]
             links.update(tool_links)
             for p in closure(a.base, paths):
                 files[p] = (real(a.base, p), 0o755)
@@ -175,9 +181,6 @@ def main():
                 applets = subprocess.run([a.busybox, "--list"], capture_output=True, text=True, check=True)
                 links.update({"usr/bin/" + x: "busybox" for x in applets.stdout.split()
                               if x != "busybox" and "usr/bin/" + x not in links})
-        for d in ("usr/lib/x86_64-linux-gnu/xtables",) if "iptables" in tools else ():
-            for f in sorted(os.listdir(os.path.join(a.base, d))):
-                files[d + "/" + f] = (real(a.base, d + "/" + f), 0o644)
         if files:
             layers.append(layer(files, links))
         layers.append(layer({dest: (open(os.path.join(a.bin, b), "rb").read(), 0o755) for b, dest in binaries},
