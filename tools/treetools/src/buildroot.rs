@@ -73,7 +73,6 @@ pub fn version(buildroot: &Path) -> Result<String> {
         .with_context(|| format!("{}: no 'export BR2_VERSION := ...' line", mk.display()))
 }
 
-/// A scratch directory removed when dropped.
 /// Writes the `.br2-external.in.*` files for one external tree into `dir`.
 fn write_br2_external(dir: &Path, external: &Path, name: &str) -> Result<()> {
     let ext = external.display();
