@@ -89,7 +89,8 @@ def main():
     def vxlan():
         out = []
         for node in nodes:
-            rc, o = node.run("ip -d link show flannel.1 | grep -o 'vxlan id [0-9]* local [0-9.]*'")
+            # flanneld makes the device once it runs, which can be after the node is Ready
+            rc, o = kube.until(node, "ip -d link show flannel.1 | grep -o 'vxlan id [0-9]* local [0-9.]*'", 1200)
             out.append(o.strip())
             if rc != 0:
                 return False, "; ".join(out)
