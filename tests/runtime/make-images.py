@@ -44,20 +44,24 @@ SPECS = {
     "registry.k8s.io/sig-storage/csi-node-driver-registrar":
         ([("csi-node-driver-registrar", "csi-node-driver-registrar")], ["/csi-node-driver-registrar"], []),
 }
-# tool -> (files of the Debian userland, symlinks in the image)
+# tool -> (files of the Debian userland, symlinks in the image, directories of the Debian
+# userland whose every file comes too). Each file comes with the shared libraries ldd names
+# for it; a directory's files are listed because ldd of a binary misses what it dlopens:
+# iptables' match and target extensions (libxt_statistic.so needs libm, and kube-proxy's
+# rules for a Service of two endpoints fail without it).
 TOOLS = {
     "iptables": (["usr/sbin/xtables-nft-multi", "usr/sbin/conntrack"],
                  {"usr/sbin/" + n: "xtables-nft-multi" for n in (
                      "iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save",
                      "ip6tables-restore", "iptables-nft", "iptables-nft-save", "iptables-nft-restore",
-                     "ip6tables-nft", "ip6tables-nft-save", "ip6tables-nft-restore")}),
+                     "ip6tables-nft", "ip6tables-nft-save", "ip6tables-nft-restore")},
+                 ["usr/lib/x86_64-linux-gnu/xtables"]),
     "mount.nfs": (["usr/sbin/mount.nfs", "usr/bin/mount", "usr/bin/umount"],
                   {"usr/sbin/mount.nfs4": "mount.nfs", "usr/sbin/umount.nfs": "mount.nfs",
-                   "usr/sbin/umount.nfs4": "mount.nfs"}),
+                   "usr/sbin/umount.nfs4": "mount.nfs"}, []),
     # every applet, as the alpine base of upstream's flannel images has them
-    "busybox": ([], {}),
+    "busybox": ([], {}, []),
 }
-XTABLES = "usr/lib/x86_64-linux-gnu/xtables"
 MERGED = {"bin": "usr/bin", "sbin": "usr/sbin", "lib": "usr/lib", "lib64": "usr/lib64"}
 
 
@@ -167,12 +171,8 @@ def main():
         layers = []
         files, links = {}, dict(MERGED)
         for tool in tools:
-            paths, tool_links = TOOLS[tool]
-            if tool == "iptables":
-                # the match and target extensions iptables dlopens, with their own libraries (ldd of
-                # the binary misses them: libxt_statistic.so needs libm, and kube-proxy's rules for
-                # a Service of two endpoints fail without it)
-                paths = paths + [XTABLES + "/" + f for f in sorted(os.listdir(os.path.join(a.base, XTABLES)))]
+            paths, tool_links, dirs = TOOLS[tool]
+            paths = paths + [d + "/" + f for d in dirs for f in sorted(os.listdir(os.path.join(a.base, d)))]
             links.update(tool_links)
             for p in closure(a.base, paths):
                 files[p] = (real(a.base, p), 0o755)
