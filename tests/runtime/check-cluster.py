@@ -90,7 +90,7 @@ def main():
         out = []
         for node in nodes:
             # flanneld makes the device once it runs, which can be after the node is Ready
-            rc, o = kube.until(node, "ip -d link show flannel.1 | grep -o 'vxlan id [0-9]* local [0-9.]*'", 1200)
+            rc, o = node.until("ip -d link show flannel.1 | grep -o 'vxlan id [0-9]* local [0-9.]*'", 1200)
             out.append(o.strip())
             if rc != 0:
                 return False, "; ".join(out)
@@ -103,8 +103,8 @@ def main():
         rc, out = kube.apply(n1, obj)
         if rc != 0:
             raise NodeError("apply %s: %s" % (name, out))
-        rc, out = kube.until(n1, "kubectl wait pod/%s --for=condition=Ready --timeout=60s >/dev/null && "
-                             "kubectl get pod %s -o jsonpath='{.status.podIP}'" % (name, name), 1200)
+        rc, out = n1.until("kubectl wait pod/%s --for=condition=Ready --timeout=60s >/dev/null && "
+                           "kubectl get pod %s -o jsonpath='{.status.podIP}'" % (name, name), 1200)
         return out.strip() if rc == 0 else None
 
     def fetch(client_node, server_name, server_node):

@@ -12,15 +12,7 @@ import shlex
 import time
 
 DNS_IP = "10.96.0.10"  # kubeadm's default service subnet 10.96.0.0/12: its 10th address
-
-
-def until(node, test, timeout=1800):
-    """Run the shell `test` every 10 s until it succeeds or `timeout` seconds pass;
-    (its last exit code, its last output).  Unlike `kubectl wait`, an API server
-    that restarts meanwhile (as it does under TCG) does not end the wait."""
-    return node.run("end=$(($(date +%%s) + %d)); while :; do out=$( { %s ; } 2>&1); rc=$?; [ $rc -eq 0 ] && break; "
-                    "[ $(date +%%s) -lt $end ] || break; sleep 10; done; printf '%%s\\n' \"$out\"; "
-                    "[ $rc -eq 0 ]" % (timeout, test), timeout + 120)
+API_IP = "10.96.0.1"  # and its first: the kubernetes.default Service
 
 
 def apply(node, *objects, timeout=300):
@@ -59,7 +51,7 @@ def run_pod(node, obj, timeout=1800):
         return False, "apply %s: %s" % (name, out)
     # until the pod ends either way (kubectl wait takes one condition only)
     phase = "kubectl get pod %s -o jsonpath='{.status.phase}'" % name
-    until(node, "%s | grep -qx -e Succeeded -e Failed" % phase, timeout)
+    node.until("%s | grep -qx -e Succeeded -e Failed" % phase, timeout)
     rc, out = node.run("kubectl logs %s; [ \"$(%s)\" = Succeeded ]" % (name, phase), 300)
     if rc != 0:
         _, why = node.run("kubectl describe pod %s | tail -n 25" % name, 120)
@@ -88,7 +80,7 @@ def ready(node, state, count=1, since_boot=False, timeout=1800):
             "cat /tmp/b4k-nodes; [ $n -ge %d ]") % (
         shlex.quote(cond), '[ "$(date -d "$hb" +%s)" -ge "$btime" ] || continue;' if since_boot else "", count)
     t = time.monotonic()
-    rc, out = until(node, test, timeout)
+    rc, out = node.until(test, timeout)
     if since_boot:
         return rc == 0, "%s; %.0fs of waiting" % (out.strip().replace("\n", "; "), time.monotonic() - t)
     return rc == 0, "%s; %.0fs after k8s-init started" % (out.strip().replace("\n", "; "),
@@ -103,10 +95,10 @@ def no_pull(node):
 
 def coredns(node):
     """CoreDNS pods Ready and answering for kubernetes.default."""
-    rc, out = until(node, "kubectl -n kube-system wait --for=condition=Ready pod -l k8s-app=kube-dns "
-                    "--timeout=60s && dig +short +time=5 @%s kubernetes.default.svc.cluster.local | grep -x 10.96.0.1"
-                    % DNS_IP)
-    return rc == 0 and out.strip().endswith("10.96.0.1"), out.replace("\n", " | ")
+    rc, out = node.until("kubectl -n kube-system wait --for=condition=Ready pod -l k8s-app=kube-dns "
+                         "--timeout=60s && dig +short +time=5 @%s kubernetes.default.svc.cluster.local | grep -x %s"
+                         % (DNS_IP, API_IP))
+    return rc == 0 and out.strip().endswith(API_IP), out.replace("\n", " | ")
 
 
 def pvc_bound(node, name, timeout=1800):
@@ -114,8 +106,9 @@ def pvc_bound(node, name, timeout=1800):
     rc, out = apply(node, pvc(name))
     if rc != 0:
         return False, "apply pvc: %s" % out
-    rc, out = until(node, "kubectl wait pvc/%s --for=jsonpath='{.status.phase}'=Bound --timeout=60s && "
-                    "kubectl get pvc %s -o jsonpath='{.spec.volumeName} {.spec.accessModes}'" % (name, name), timeout)
+    rc, out = node.until("kubectl wait pvc/%s --for=jsonpath='{.status.phase}'=Bound --timeout=60s && "
+                         "kubectl get pvc %s -o jsonpath='{.spec.volumeName} {.spec.accessModes}'" % (name, name),
+                         timeout)
     if rc != 0:
         _, why = node.run("kubectl describe pvc %s | tail -n 15; kubectl -n kube-system get pods -o wide" % name, 120)
         return False, "%s | %s" % (out, why.replace("\n", " | "))

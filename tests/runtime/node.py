@@ -91,6 +91,14 @@ class Node:
             out = out.split(marker, 1)[1]
         return rc, out.strip("\n")
 
+    def until(self, test, timeout=1800):
+        """Run the shell `test` every 10 s until it succeeds or `timeout` seconds pass;
+        (its last exit code, its last output).  Unlike `kubectl wait`, an API server
+        that restarts meanwhile (as it does under TCG) does not end the wait."""
+        return self.run("end=$(($(date +%%s) + %d)); while :; do out=$( { %s ; } 2>&1); rc=$?; [ $rc -eq 0 ] && break; "
+                        "[ $(date +%%s) -lt $end ] || break; sleep 10; done; printf '%%s\\n' \"$out\"; "
+                        "[ $rc -eq 0 ]" % (timeout, test), timeout + 120)
+
     def wait_running(self, timeout):
         """`systemctl is-system-running --wait`: (multi-user reached, its state and the time since power-on)."""
         rc, out = self.run("systemctl is-system-running --wait", timeout)
