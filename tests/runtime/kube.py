@@ -15,11 +15,12 @@ DNS_IP = "10.96.0.10"  # kubeadm's default service subnet 10.96.0.0/12: its 10th
 API_IP = "10.96.0.1"  # and its first: the kubernetes.default Service
 
 
-def apply(node, *objects, timeout=300):
-    """`kubectl apply` the objects; (exit code, output)."""
+def apply(node, *objects, timeout=600):
+    """`kubectl apply` the objects, again every 10 s while it fails (the API server
+    restarts now and then under TCG; apply is idempotent); (exit code, output)."""
     text = "\n---\n".join(json.dumps(o, sort_keys=True) for o in objects)
     data = base64.b64encode(text.encode()).decode()
-    return node.run("echo %s | base64 -d | kubectl apply -f -" % data, timeout)
+    return node.until("echo %s | base64 -d | kubectl apply -f -" % data, timeout)
 
 
 def pvc(name, size="64Mi"):
@@ -52,7 +53,10 @@ def run_pod(node, obj, timeout=1800):
     # until the pod ends either way (kubectl wait takes one condition only)
     phase = "kubectl get pod %s -o jsonpath='{.status.phase}'" % name
     node.until("%s | grep -qx -e Succeeded -e Failed" % phase, timeout)
-    rc, out = node.run("kubectl logs %s; [ \"$(%s)\" = Succeeded ]" % (name, phase), 300)
+    # the log and phase are read (and re-read while the API server does not answer) before they are judged
+    node.until("rm -f /tmp/b4k-log /tmp/b4k-phase; kubectl logs %s > /tmp/b4k-log && %s > /tmp/b4k-phase"
+               % (name, phase), 600)
+    rc, out = node.run("cat /tmp/b4k-log; [ \"$(cat /tmp/b4k-phase)\" = Succeeded ]", 120)
     if rc != 0:
         _, why = node.run("kubectl describe pod %s | tail -n 25" % name, 120)
         return False, "%s did not succeed: %s | %s" % (name, out, why.replace("\n", " | "))
