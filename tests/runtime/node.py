@@ -75,8 +75,11 @@ class Node:
         # Without readline (which echoes by itself) and tty echo, the console
         # shows only what commands print; SIGRTMIN+21 stops systemd's status
         # lines on the console (systemd(1), "Signals").
-        self.child.send("set +o emacs +o vi; stty -echo; dmesg -n 1; kill -s RTMIN+21 1; export PS1='%s' TERM=dumb "
-                        "SYSTEMD_PAGER= SYSTEMD_COLORS=0 PAGER=cat\r" % PROMPT)
+        # The prompt is spelt in two quoted halves: the console's echo of this line must
+        # not match the prompt (it did once, and the next command's output began with it).
+        half = len(PROMPT) // 2
+        self.child.send("set +o emacs +o vi; stty -echo; dmesg -n 1; kill -s RTMIN+21 1; export PS1='%s''%s' "
+                        "TERM=dumb SYSTEMD_PAGER= SYSTEMD_COLORS=0 PAGER=cat\r" % (PROMPT[:half], PROMPT[half:]))
         self.expect(re.escape(PROMPT), 60)
 
     def run(self, command, timeout=120):
