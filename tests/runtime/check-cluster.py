@@ -59,9 +59,10 @@ def main():
     net = "socket,mcast=230.0.0.1:%d,localaddr=127.0.0.1" % free_udp_port()
     nodes = []
     for n in (1, 2):
-        # Under multi-threaded TCG the two VMs' four vCPU threads shared the host's 2 cores
-        # evenly: node 1's etcd then timed out requests ("etcdserver: request timed out")
-        # and node 2's TLS bootstrap failed while node 2 started its pods.
+        # Under multi-threaded TCG the two VMs' four vCPU threads share the host's 2 cores
+        # evenly; node 1's etcd timed out requests then ("etcdserver: request timed out").
+        # This alone did not let k8s-join pass (that took the control plane's slow-node
+        # settings in kubeadm-init.yaml); it bounds what node 2 can take from node 1.
         accel = ["-accel", "tcg,thread=single"] if n == 2 else []
         cmd = qemu_pc(a.disk[n - 1], a.data[n - 1], a.iso, net, ",mac=52:54:00:b4:00:0%d" % n, a.mem,
                       "-uuid", "b4b4b4b4-0000-4000-8000-00000000000%d" % n, *accel)
