@@ -147,8 +147,11 @@ def main():
             if not ip:
                 _, why = n1.run("kubectl describe pod %s | tail -n 20" % server_name, 120)
                 return False, "%s not Ready: %s" % (server_name, why.replace("\n", " | "))
+            # bounded by timeout(1), not wget's -T: the pods' busybox (Debian bookworm's static
+            # 1.35) segfaults on `wget -T` (exit 139, cl8's both pod-to-pod checks)
             ok, out = kube.run_pod(n1, kube.pod("get-" + server_name, image,
-                                                "wget -q -T 20 -O - http://%s:8080/" % ip, node_name=client_node))
+                                                "timeout 60 wget -q -O - http://%s:8080/" % ip,
+                                                node_name=client_node))
             return ok and out == server_name, "%s (%s on %s) from %s: %r" % (
                 server_name, ip, server_node, client_node, out)
         return fn

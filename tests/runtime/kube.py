@@ -58,7 +58,9 @@ def run_pod(node, obj, timeout=1800):
                % (name, phase), 600)
     rc, out = node.run("cat /tmp/b4k-log; [ \"$(cat /tmp/b4k-phase)\" = Succeeded ]", 120)
     if rc != 0:
-        _, why = node.run("kubectl describe pod %s | tail -n 25" % name, 120)
+        # the container's end (exit code, reason) first: describe's tail may not reach it
+        _, why = node.run("kubectl get pod %s -o jsonpath='{.status.containerStatuses[0].state}'; echo; "
+                          "kubectl describe pod %s | tail -n 25" % (name, name), 120)
         return False, "%s did not succeed: %s | %s" % (name, out, why.replace("\n", " | "))
     return True, out.strip()
 
