@@ -7,9 +7,10 @@ their own (no other network: nothing can be pulled), with the addresses
 192.168.100.1 and .2 that tests/runtime/test-rootfs gives their MACs.  Both
 nodes boot; node 1 runs k8s-init and, once its control plane has settled,
 node 2 takes the hostname b4k-node2 and runs the k8s-join command k8s-init
-printed.  Node 2 runs its two vCPUs on one host thread (TCG thread=single), so
-that on a 2-core host at least one core is always left to node 1's control
-plane.  Checks (pass/fail and wall time, to --results as JSON):
+printed.  Node 2 runs its two vCPUs on one host thread (TCG thread=single) at
+nice 5, so that on a 2-core host node 1's control plane gets most of the CPU;
+each step is followed by a "load:" line (host and guest load averages).
+Checks (pass/fail and wall time, to --results as JSON):
   boot-1, boot-2      power-on to multi-user
   images-1, images-2  the bundle loaded
   k8s-init            on node 1
