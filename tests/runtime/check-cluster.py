@@ -60,18 +60,13 @@ def main():
     net = "socket,mcast=230.0.0.1:%d,localaddr=127.0.0.1" % free_udp_port()
     nodes = []
     for n in (1, 2):
-        # Under multi-threaded TCG the two VMs' four vCPU threads share the host's 2 cores
-        # evenly; node 1's etcd timed out requests then ("etcdserver: request timed out").
-        # This alone did not let k8s-join pass (that took the control plane's slow-node
-        # settings in kubeadm-init.yaml); it bounds what node 2 can take from node 1.
-        # Nor did it let pods start after the join (cl7): node 1's etcd then took 1-6 s per
-        # fdatasync and its API server stopped answering.  Node 2's QEMU also runs at nice 5,
-        # so that when both VMs want the host's 2 cores the control plane gets most of them.
-        accel = ["-accel", "tcg,thread=single"] if n == 2 else []
         cmd = qemu_pc(a.disk[n - 1], a.data[n - 1], a.iso, net, ",mac=52:54:00:b4:00:0%d" % n, a.mem,
-                      "-uuid", "b4b4b4b4-0000-4000-8000-00000000000%d" % n, *accel)
+                      "-uuid", "b4b4b4b4-0000-4000-8000-00000000000%d" % n)
         if n == 2:
-            cmd = ["nice", "-n", "5"] + cmd
+            # Node 2 takes at most one host thread (TCG thread=single), at nice 5: when both
+            # VMs shared the 2 cores evenly, node 1's etcd took 1-6 s per fdatasync, its API
+            # server stopped answering and was restarted by its liveness probe (cl7).
+            cmd = ["nice", "-n", "5"] + cmd + ["-accel", "tcg,thread=single"]
         nodes.append(Node(cmd, os.path.join(a.log_dir, "console-%d.log" % n)))
     n1, n2 = nodes
     results, state = [], {}
@@ -83,13 +78,19 @@ def main():
         step: how much of the host the two VMs wanted, not a check."""
         out = ["host %.2f %.2f %.2f" % os.getloadavg()]
         for i, node in enumerate(nodes, 1):
-            if node.child is not None and node.child.isalive():
+            if node.alive():
                 try:
                     _, o = node.run("cut -d' ' -f1-3 /proc/loadavg", 300)
                     out.append("node %d %s" % (i, o.strip()))
                 except NodeError as e:
                     out.append("node %d: %s" % (i, e))
         print("load: " + "; ".join(out), flush=True)
+
+    def step(name, fn):
+        """check(), then the load averages."""
+        ok = check(name, fn)
+        loads()
+        return ok
 
     def boot(node):
         def fn():
@@ -146,8 +147,7 @@ def main():
         def fn():
             ip = server(server_name, server_node)
             if not ip:
-                _, why = n1.run("kubectl describe pod %s | tail -n 20" % server_name, 120)
-                return False, "%s not Ready: %s" % (server_name, why.replace("\n", " | "))
+                return False, "%s not Ready: %s" % (server_name, kube.why_pod(n1, server_name))
             # bounded by timeout(1), not wget's -T: the pods' busybox (Debian bookworm's static
             # 1.35) segfaults on `wget -T` (exit 139, cl8's both pod-to-pod checks)
             ok, out = kube.run_pod(n1, kube.pod("get-" + server_name, image,
@@ -182,11 +182,6 @@ def main():
         steps = [("boot-1", boot(n1)), ("images-1", images(n1)), ("boot-2", boot(n2)), ("images-2", images(n2)),
                  ("k8s-init", lambda: kube.init(n1, state)), ("settled-1", settled), ("k8s-join", join),
                  ("nodes-ready", lambda: kube.ready(n1, state, count=2))]
-
-        def step(name, fn):
-            ok = check(name, fn)
-            loads()
-            return ok
         if all(step(name, fn) for name, fn in steps):
             for name, fn in [("vxlan", vxlan), ("pod-1-to-2", fetch("b4k-node", "web-2", "b4k-node2")),
                              ("pod-2-to-1", fetch("b4k-node2", "web-1", "b4k-node")),
@@ -194,7 +189,7 @@ def main():
                 step(name, fn)
         if not all(r["pass"] for r in results):
             for node in nodes:
-                if node.child is not None and node.child.isalive():
+                if node.alive():
                     node.run("systemctl --failed --no-pager; kubectl get nodes -o wide; "
                              "kubectl get pods -A -o wide; journalctl -b -u kubelet -p warning -o cat --no-pager "
                              "| tail -n 60", 300)

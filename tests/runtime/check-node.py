@@ -209,7 +209,7 @@ def main():
                         check("rwx-kept", rwx_read("b4k-read-2"))
                     check("no-pull", lambda: kube.no_pull(node))
                 check("no-failed-units-2", failed_units)
-        if not all(r["pass"] for r in results) and node.child is not None and node.child.isalive():
+        if not all(r["pass"] for r in results) and node.alive():
             # into the console log, for the failure report
             node.run("systemctl --failed --no-pager; systemctl status --no-pager -l docker containerd "
                      "cri-docker b4k-images b4k-kubeadm-images data.mount 'systemd-makefs@*' kubelet; "

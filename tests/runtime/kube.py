@@ -44,6 +44,14 @@ def pod(name, image, script, claim=None, node_name=None, restart="Never"):
             "spec": spec}
 
 
+def why_pod(node, name):
+    """Why pod `name` did not work, one line: its container's state (exit code, reason;
+    describe's tail may not reach it), then the tail of `kubectl describe`."""
+    _, why = node.run("kubectl get pod %s -o jsonpath='{.status.containerStatuses[0].state}'; echo; "
+                      "kubectl describe pod %s | tail -n 25" % (name, name), 120)
+    return why.replace("\n", " | ")
+
+
 def run_pod(node, obj, timeout=1800):
     """Apply a run-once pod, wait for it to succeed; (ok, its log or why not)."""
     name = obj["metadata"]["name"]
@@ -58,10 +66,7 @@ def run_pod(node, obj, timeout=1800):
                % (name, phase), 600)
     rc, out = node.run("cat /tmp/b4k-log; [ \"$(cat /tmp/b4k-phase)\" = Succeeded ]", 120)
     if rc != 0:
-        # the container's end (exit code, reason) first: describe's tail may not reach it
-        _, why = node.run("kubectl get pod %s -o jsonpath='{.status.containerStatuses[0].state}'; echo; "
-                          "kubectl describe pod %s | tail -n 25" % (name, name), 120)
-        return False, "%s did not succeed: %s | %s" % (name, out, why.replace("\n", " | "))
+        return False, "%s did not succeed: %s | %s" % (name, out, why_pod(node, name))
     return True, out.strip()
 
 

@@ -116,6 +116,10 @@ class Node:
         self.child.send("systemctl reboot\r")
         self.login(timeout)
 
+    def alive(self):
+        """Powered on and its QEMU still running."""
+        return self.child is not None and self.child.isalive()
+
     def stop(self):
         """Power off (or kill qemu if it does not stop)."""
         if self.child is None:
