@@ -16,7 +16,10 @@
 # (binaries of modules the proxy cannot give), PIECES=node|all (default: node for
 # cheap, whose images are stand-ins but for the node's own pieces; all for e2e),
 # B4K_STAGE (a STAGE directory as build-pieces.sh makes it, instead of building),
-# B4K_RUN_DIR (default: a new directory under /tmp, kept on failure).
+# B4K_RUN_DIR (default: a new directory under /tmp, kept on failure),
+# B4K_IMAGE_DIR and B4K_KERNEL_CONFIG (boot the disk.img of a Buildroot images
+# directory and check against that kernel's .config, instead of building the
+# kernel and the Debian root file system: the real-build lane, tests/realbuild).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
@@ -28,7 +31,13 @@ mkdir -p "$run"
 t() { date +%s; }
 log() { echo "runtime: $*"; }
 
-s=$(t); kernel=$("$here/build-kernel.sh"); log "kernel $kernel ($(($(t) - s)) s; bzImage $(stat -c %s "$kernel/bzImage") bytes)"
+image_dir=${B4K_IMAGE_DIR:-}
+if [ -n "$image_dir" ]; then
+	kconfig=${B4K_KERNEL_CONFIG:?B4K_IMAGE_DIR needs B4K_KERNEL_CONFIG, the kernel .config of that image}
+else
+	s=$(t); kernel=$("$here/build-kernel.sh"); log "kernel $kernel ($(($(t) - s)) s; bzImage $(stat -c %s "$kernel/bzImage") bytes)"
+	kconfig=$kernel/config
+fi
 s=$(t); base=$("$here/build-base.sh"); log "userland $base ($(($(t) - s)) s)"
 if [ "$mode" = cheap ]; then pieces=${PIECES:-node}; else pieces=${PIECES:-all}; fi
 s=$(t); stage=${B4K_STAGE:-$("$here/build-pieces.sh" "$pieces")}; log "pieces $stage ($(($(t) - s)) s)"
@@ -65,30 +74,37 @@ fi
 log "images $iso ($(($(t) - s)) s): $(grep -c ' real$' "$iso.made") real, $(grep -c ' stand-in$' "$iso.made") stand-in"
 xorriso -osirrox on -indev "$iso" -extract /MANIFEST "$run/MANIFEST" 2>/dev/null
 
-s=$(t); rootfs=$(ROOT_FS_SIZE=${ROOT_FS_SIZE:-1G} "$here/build-rootfs.sh" "$base" "$kernel" "$stage")
-log "rootfs $rootfs ($(($(t) - s)) s)"
-
-# The pc disk image as Buildroot's post-image script makes it: the inputs laid
-# out as BINARIES_DIR and HOST_DIR (GRUB images as boot/grub2/grub2.mk makes
-# them: tests/postimage/grub-images.sh), then `b4k post-image`.
-s=$(t)
-out=$run/output
-rm -rf "$out" && mkdir -p "$out/images" "$out/build"
-cp "$kernel/bzImage" "$out/images/bzImage"
-cp "$rootfs" "$out/images/rootfs.ext4"
-"$tree/tests/postimage/grub-images.sh" "$out"
-grep -E '^BR2_(x86_64|LINUX_KERNEL|TARGET_ROOTFS_EXT2|TARGET_ROOTFS_EXT2_4|TARGET_GRUB2|TARGET_GRUB2_I386_PC|TARGET_GRUB2_X86_64_EFI)=' \
-	"$tree/configs/pc_defconfig" >"$out/.config"
-echo 'BR2_TARGET_GRUB2_BOOT_PARTITION="hd0,gpt2"' >>"$out/.config"
 b4k=${B4K:-$tree/target/debug/b4k}
 [ -x "$b4k" ] || (cd "$tree" && nice -n 15 cargo build -q -p b4k)
-BINARIES_DIR=$out/images HOST_DIR=$out/host BR2_CONFIG=$out/.config BUILD_DIR=$out/build \
-	BR2_EXTERNAL_KUBERNETES_PATH=$tree "$b4k" post-image --board pc --board-dir "$tree/board/pc" --compress none
+s=$(t)
+if [ -n "$image_dir" ]; then
+	rootfs=$image_dir/rootfs.ext4
+	disk=$image_dir/disk.img
+else
+	rootfs=$(ROOT_FS_SIZE=${ROOT_FS_SIZE:-1G} "$here/build-rootfs.sh" "$base" "$kernel" "$stage")
+	log "rootfs $rootfs ($(($(t) - s)) s)"
+
+	# The pc disk image as Buildroot's post-image script makes it: the inputs laid
+	# out as BINARIES_DIR and HOST_DIR (GRUB images as boot/grub2/grub2.mk makes
+	# them: tests/postimage/grub-images.sh), then `b4k post-image`.
+	s=$(t)
+	out=$run/output
+	rm -rf "$out" && mkdir -p "$out/images" "$out/build"
+	cp "$kernel/bzImage" "$out/images/bzImage"
+	cp "$rootfs" "$out/images/rootfs.ext4"
+	"$tree/tests/postimage/grub-images.sh" "$out"
+	grep -E '^BR2_(x86_64|LINUX_KERNEL|TARGET_ROOTFS_EXT2|TARGET_ROOTFS_EXT2_4|TARGET_GRUB2|TARGET_GRUB2_I386_PC|TARGET_GRUB2_X86_64_EFI)=' \
+		"$tree/configs/pc_defconfig" >"$out/.config"
+	echo 'BR2_TARGET_GRUB2_BOOT_PARTITION="hd0,gpt2"' >>"$out/.config"
+	BINARIES_DIR=$out/images HOST_DIR=$out/host BR2_CONFIG=$out/.config BUILD_DIR=$out/build \
+		BR2_EXTERNAL_KUBERNETES_PATH=$tree "$b4k" post-image --board pc --board-dir "$tree/board/pc" --compress none
+	disk=$out/images/disk.img
+fi
 # The disk is larger than the image: systemd-repart grows the root partition.
-cp --sparse=always "$out/images/disk.img" "$run/disk.img"
+cp --sparse=always "$disk" "$run/disk.img"
 truncate -s +3G "$run/disk.img"
 rm -f "$run/data.img" && truncate -s 4G "$run/data.img"
-log "disk image ($(($(t) - s)) s): $(stat -c %s "$out/images/disk.img") bytes, grown to $(stat -c %s "$run/disk.img")"
+log "disk image $disk ($(($(t) - s)) s): $(stat -c %s "$disk") bytes, grown to $(stat -c %s "$run/disk.img")"
 
 # kubeadm's own list of required kernel options: k8s.io/system-validators at
 # the version k8s.io/kubernetes@$version requires.
@@ -100,7 +116,7 @@ svdir=$(cd "$run" && GOFLAGS=-mod=mod go mod download -json "k8s.io/system-valid
 case $mode in
 cheap | e2e)
 	if [ "$mode" = e2e ]; then set -- --e2e; else set --; fi
-	/usr/bin/python3 "$here/check-node.py" "$@" --disk "$run/disk.img" --kernel-config "$kernel/config" \
+	/usr/bin/python3 "$here/check-node.py" "$@" --disk "$run/disk.img" --kernel-config "$kconfig" \
 		--validators "$svdir/validators/types_unix.go" --rootfs-size "$(stat -c %s "$rootfs")" \
 		--data "$run/data.img" --iso "$iso" --manifest "$run/MANIFEST" \
 		--log "$run/console.log" --results "$run/results.json" \

@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""The real-build lane's provenance table: for every download of `make show-info`,
+where the bytes that Buildroot built came from.
+
+    provenance.py --show-info FILE --rows DIR [--out FILE.md]
+
+DIR holds one JSON row per download, written by the steps that placed it
+(downloads.py: byte-identical files in the download directory; overrides.py and
+tests/realbuild/special/: override trees; toolchain.sh, hosttools.sh: the build
+host substitutions), keyed by "package" and "file". A download with no row is
+reported as "unaccounted" and makes the exit status 1, so that the table cannot
+silently skip one. Prints the counts; writes the whole table as Markdown.
+"""
+
+import argparse
+import collections
+import json
+import os
+import sys
+
+
+def load_rows(directory):
+    """{(package, file): row} of every *.json in directory."""
+    rows = {}
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith(".json"):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            with open(path, encoding="utf-8") as f:
+                row = json.load(f)
+            rows[(row["package"], row["file"])] = row
+        except (OSError, ValueError, KeyError) as e:
+            raise SystemExit(f"{path}: not a provenance row ({e})")
+    return rows
+
+
+def downloads(show_info):
+    """[(package, version, file)] of every download of a show-info JSON."""
+    out = []
+    for pkg, info in sorted(show_info.items()):
+        for dl in info.get("downloads") or []:
+            out.append((pkg, info.get("version") or "", dl["source"]))
+    return out
+
+
+def kind(row):
+    """The counted category of a row."""
+    if row is None:
+        return "unaccounted"
+    how = row.get("how")
+    if how == "identical":
+        return "identical"
+    if how == "override":
+        return "override, same version" if row.get("same_version") else "override, other version"
+    return how or "unaccounted"
+
+
+def cell(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def table(entries, rows):
+    """The Markdown table of all downloads."""
+    lines = [
+        "| package | version | file | how | from | version used | patches applied / failed | note |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for pkg, version, source in entries:
+        row = rows.get((pkg, source))
+        if row is None:
+            lines.append(f"| {pkg} | {version} | {source} | unaccounted | | | | |")
+            continue
+        patches = row.get("patches") or {}
+        applied = len(patches.get("applied") or [])
+        failed = ", ".join(patches.get("failed") or [])
+        pcell = f"{applied} / {failed or 0}" if patches else ""
+        lines.append(
+            "| "
+            + " | ".join(
+                cell(x)
+                for x in (
+                    pkg,
+                    version,
+                    source,
+                    kind(row),
+                    row.get("from", ""),
+                    row.get("version", ""),
+                    pcell,
+                    row.get("note", ""),
+                )
+            )
+            + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--show-info", required=True)
+    ap.add_argument("--rows", required=True)
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    with open(args.show_info, encoding="utf-8") as f:
+        entries = downloads(json.load(f))
+    rows = load_rows(args.rows)
+    counts = collections.Counter(kind(rows.get((p, s))) for p, _, s in entries)
+    if args.out:
+        tmp = args.out + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(table(entries, rows))
+        os.replace(tmp, args.out)
+    print(f"provenance: {len(entries)} downloads")
+    for k, n in sorted(counts.items()):
+        print(f"  {k}: {n}")
+    unaccounted = [f"{p} {s}" for p, _, s in entries if (p, s) not in rows]
+    for u in unaccounted:
+        print(f"  unaccounted: {u}", file=sys.stderr)
+    return 1 if unaccounted else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+#!/bin/sh
+# The real-build lane (a test harness, not a product path): Buildroot builds the
+# committed configs/pc_defconfig for real, offline, with the substitutions this
+# machine needs (docs: README, "Testing"; every substitution is a row of the
+# provenance table):
+#   - a download directory holding every source whose bytes pass Buildroot's own
+#     hash check (downloads.py: Debian's archive, PyPI, git archives of GitHub tags,
+#     Go vendoring as Buildroot's go-post-process does it);
+#   - BR2_PACKAGE_OVERRIDE_FILE with <PKG>_OVERRIDE_SRCDIR trees for the rest, with
+#     Buildroot's and the tree's patches applied (overrides.py, special/*.sh);
+#   - a Debian-made external toolchain, Go and Rust distributions, and GNU tar
+#     1.35 on PATH (toolchain.sh, hosttools.sh; harness.fragment on top of the
+#     committed defconfig: the diff is printed);
+#   - Kubernetes binaries built from the k8s.io/kubernetes Go module at the pinned
+#     version (kubernetes.sh), since dl.k8s.io is unreachable.
+# Then `make` runs to the end and the runtime lane boots the disk.img Buildroot
+# made (tests/runtime/run.sh with B4K_IMAGE_DIR).
+#   tests/realbuild/run.sh [prepare|build|boot|all]   (default: all)
+# Environment: BUILDROOT_DIR (a Buildroot 2026.02.x checkout, required),
+# B4K_REALBUILD_CACHE (default ~/.cache/b4k/realbuild: downloads, overrides,
+# toolchain, output; kept between runs, so a second run rebuilds only what
+# changed), B4K_GIT_DIR (git mirrors of GitHub repositories, owner+name/repo
+# layout, default /work/.mirror), JOBS (default: nproc).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+tree=$(cd "$here/../.." && pwd)
+step=${1:-all}
+case $step in prepare | build | boot | all) ;; *) echo "usage: $0 [prepare|build|boot|all]" >&2; exit 2 ;; esac
+: "${BUILDROOT_DIR:?set BUILDROOT_DIR to a Buildroot 2026.02.x checkout}"
+br=$(cd "$BUILDROOT_DIR" && pwd)
+cache=${B4K_REALBUILD_CACHE:-$HOME/.cache/b4k/realbuild}
+gitdir=${B4K_GIT_DIR:-/work/.mirror}
+out=$cache/output
+mkdir -p "$cache/dl" "$cache/overrides" "$cache/provenance"
+t() { date +%s; }
+log() { echo "realbuild: $*"; }
+BRMAKE() { make -C "$br" O="$out" BR2_EXTERNAL="$tree" "$@"; }
+
+prepare() {
+	s=$(t)
+	"$here/hosttools.sh" "$cache"
+	PATH=$cache/hostbin:$PATH
+	export PATH
+	"$here/toolchain.sh" "$cache"
+	log "host tools and toolchain ($(($(t) - s)) s)"
+
+	# The user's configuration, then the harness's substitutions on top.
+	s=$(t)
+	mkdir -p "$out"
+	BRMAKE -s pc_defconfig >/dev/null
+	BRMAKE -s show-info >"$cache/show-info.user.json"
+	{
+		sed "s|@CACHE@|$cache|g" "$here/harness.fragment"
+		echo "BR2_DL_DIR=\"$cache/dl\""
+		echo "BR2_PACKAGE_OVERRIDE_FILE=\"$cache/override.mk\""
+	} >>"$out/.config"
+	BRMAKE -s olddefconfig >/dev/null
+	BRMAKE -s savedefconfig BR2_DEFCONFIG="$cache/harness_defconfig" >/dev/null
+	log "the harness configuration against configs/pc_defconfig:"
+	diff -u "$tree/configs/pc_defconfig" "$cache/harness_defconfig" | sed -n '3,$p' || true
+	BRMAKE -s show-info >"$cache/show-info.json"
+	log "configured ($(($(t) - s)) s)"
+
+	s=$(t)
+	/usr/bin/python3 "$here/downloads.py" --buildroot "$br" --external "$tree" \
+		--show-info "$cache/show-info.json" --cache "$cache" --git-dir "$gitdir"
+	log "downloads ($(($(t) - s)) s)"
+	s=$(t)
+	"$here/kubernetes.sh" "$cache"
+	/usr/bin/python3 "$here/overrides.py" --buildroot "$br" --external "$tree" \
+		--show-info "$cache/show-info.json" --cache "$cache"
+	log "overrides ($(($(t) - s)) s)"
+	override_file
+	/usr/bin/python3 "$here/provenance.py" --show-info "$cache/show-info.user.json" \
+		--rows "$cache/provenance" --out "$cache/provenance.md" || true
+	log "provenance table: $cache/provenance.md"
+}
+
+# BR2_PACKAGE_OVERRIDE_FILE: one line per tree under overrides/ (the directory
+# name is Buildroot's package name: host-util-linux -> HOST_UTIL_LINUX_).
+override_file() {
+	: >"$cache/override.mk.tmp"
+	for d in "$cache"/overrides/*; do
+		[ -d "$d" ] || continue
+		var=$(basename "$d" | tr 'a-z-' 'A-Z_')
+		echo "${var}_OVERRIDE_SRCDIR = $(cd "$d" && pwd -P)" >>"$cache/override.mk.tmp"
+	done
+	mv "$cache/override.mk.tmp" "$cache/override.mk"
+	log "override.mk: $(wc -l <"$cache/override.mk") packages"
+}
+
+build() {
+	PATH=$cache/hostbin:$PATH
+	export PATH
+	s=$(t)
+	# Buildroot's top level is serial; each package builds with JOBS.
+	# The log is the whole output; progress: grep '^>>>' "$cache/build.log".
+	if ! BRMAKE BR2_JLEVEL="${JOBS:-$(nproc)}" >"$cache/build.log" 2>&1; then
+		tail -n 40 "$cache/build.log"
+		log "make failed after $(($(t) - s)) s: $cache/build.log"
+		exit 1
+	fi
+	log "make: $(($(t) - s)) s"
+	sizes
+}
+
+sizes() {
+	img=$out/images
+	log "sizes:"
+	for f in rootfs.ext4 disk.img bzImage; do
+		[ -f "$img/$f" ] && echo "  $f $(stat -c %s "$img/$f") bytes ($(du -k "$img/$f" | cut -f1) KiB used)"
+	done
+	[ -f "$img/disk.img" ] && echo "  disk.img.gz $(gzip -c "$img/disk.img" | wc -c) bytes"
+	echo "  target/ $(du -sk "$out/target" | cut -f1) KiB; largest files:"
+	find "$out/target" -type f -printf '%s %P\n' | sort -rn | head -n 15 | sed 's/^/    /'
+	echo "  cache $(du -sh "$cache" | cut -f1)"
+}
+
+boot() {
+	[ -f "$out/images/disk.img" ] || { log "no $out/images/disk.img: run the build step first"; exit 1; }
+	for config in "$out"/build/linux-*/.config; do :; done
+	B4K_IMAGE_DIR=$out/images B4K_KERNEL_CONFIG=$config "$tree/tests/runtime/run.sh" e2e
+}
+
+case $step in
+prepare) prepare ;;
+build) build ;;
+boot) boot ;;
+all) s0=$(t); prepare; build; boot; log "all: $(($(t) - s0)) s" ;;
+esac
