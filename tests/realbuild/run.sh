@@ -49,10 +49,14 @@ prepare() {
 	mkdir -p "$out"
 	BRMAKE -s pc_defconfig >/dev/null
 	BRMAKE -s show-info >"$cache/show-info.user.json"
+	overlay=$(sed -n 's/^BR2_ROOTFS_OVERLAY="\(.*\)"$/\1/p' "$out/.config")
 	{
 		sed "s|@CACHE@|$cache|g" "$here/harness.fragment"
 		echo "BR2_DL_DIR=\"$cache/dl\""
 		echo "BR2_PACKAGE_OVERRIDE_FILE=\"$cache/override.mk\""
+		# The runtime lane's harness-only files on top of the product overlay:
+		# console autologin and QEMU's user network (tests/runtime/test-rootfs).
+		echo "BR2_ROOTFS_OVERLAY=\"$overlay $tree/tests/runtime/test-rootfs\""
 	} >>"$out/.config"
 	BRMAKE -s olddefconfig >/dev/null
 	BRMAKE -s savedefconfig BR2_DEFCONFIG="$cache/harness_defconfig" >/dev/null
