@@ -635,8 +635,7 @@ def resolve(dl, ctx):
                 return found.kind
     finally:
         tmp.unlink(missing_ok=True)
-    if not dl.tried:
-        dl.tried.append("no source kind applies (" + site_url(dl.uris[0]) + ")")
+    dl.tried.append(f"upstream: {site_url(dl.uris[0])}/{dl.file}")
     return None
 
 
