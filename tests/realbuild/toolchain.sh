@@ -36,9 +36,20 @@
 # libmpc, libbfd, ...): scripts/host-deps.d/realbuild.txt installs gcc-12,
 # g++-12 and binutils for them.
 #
-# Writes CACHE/provenance/toolchain-external-bootlin.json (the .debs' versions
-# and sha256) and CACHE/toolchain/.stamp. Rerunnable: the .debs are kept in
-# CACHE/src/debs-bookworm/, and a toolchain whose stamp matches them is kept.
+# The compilers Buildroot would download prebuilt are made from what is here:
+# CACHE/overrides/host-go-bin, Go from the Go module proxy's golang.org/toolchain
+# module, and CACHE/overrides/host-rust-bin, the machine's rustup toolchain laid
+# out as package/rust-bin's install.sh runs expect. CACHE/override-toolchain.mk
+# has their <PKG>_OVERRIDE_SRCDIR lines, for BR2_PACKAGE_OVERRIDE_FILE.
+#
+# Writes CACHE/provenance/<package>__<file>.json for each download of
+# pc_defconfig's show-info that this replaces (Bootlin toolchain, host-go-src
+# and its bootstrap chain, host-rust-bin). Rerunnable: the .debs are kept in
+# CACHE/src/debs-bookworm/, Go's module in CACHE/src/gomod/; a tree whose
+# .stamp names the same inputs is kept.
+#
+# With BUILDROOT_DIR set, checks that its Go and rust-bin versions are the
+# ones this was written for.
 set -eu
 
 if [ $# -ne 1 ]; then
@@ -62,6 +73,19 @@ BINUTILS="addr2line ar as c++filt elfedit gprof ld ld.bfd ld.gold nm objcopy obj
 
 DEBS=$CACHE/src/debs-bookworm
 T=$CACHE/toolchain
+
+# Buildroot 2026.02.3's package/go/go.mk GO_VERSION; its golang.org/toolchain module.
+GO_VERSION=1.26.3
+GO_MODULE=golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-amd64
+# pc_defconfig's show-info: the bootstrap stages of host-go-src and their files.
+GO_BOOTSTRAP="stage1:go1.4-bootstrap-20171003.tar.gz stage2:go1.19.13.src.tar.gz stage3:go1.21.8.src.tar.gz stage4:go1.23.12.src.tar.gz stage5:go1.25.10.src.tar.gz"
+# Buildroot 2026.02.3's package/rust-bin/rust-bin.mk RUST_BIN_VERSION, and the
+# rustup toolchain used instead.
+RUST_BIN_VERSION=1.88.0
+RUST_VERSION=1.95.0
+RUST_HOST=x86_64-unknown-linux-gnu
+RUST_TOOLCHAIN=${RUSTUP_HOME:-$HOME/.rustup}/toolchains/$RUST_VERSION-$RUST_HOST
+RUST_LAYOUT=1
 
 log() { echo "toolchain: $*"; }
 
@@ -243,11 +267,10 @@ build() {
 	trap - EXIT
 }
 
-write_provenance() {
-	mkdir -p "$CACHE/provenance"
-	/usr/bin/python3 - "$CACHE/provenance/toolchain-external-bootlin.json" "$T" <<'EOF'
+c_provenance() {
+	/usr/bin/python3 - "$CACHE/provenance" "$T" <<'EOF'
 import json, os, sys
-path, tc = sys.argv[1:]
+provdir, tc = sys.argv[1:]
 debs = []
 with open(os.path.join(tc, ".stamp")) as f:
     for line in f:
@@ -275,34 +298,219 @@ doc = {
              "as BR2_TOOLCHAIN_EXTERNAL_CUSTOM (GCC 12, headers 6.1, glibc, "
              "C++, OpenMP, no RPC). The target carries Debian's glibc."),
 }
-tmp = path + ".tmp"
-with open(tmp, "w") as f:
+path = os.path.join(provdir, doc["package"] + "__" + doc["file"] + ".json")
+with open(path + ".tmp", "w") as f:
     json.dump(doc, f, indent=1, sort_keys=True)
     f.write("\n")
-os.replace(tmp, path)
+os.replace(path + ".tmp", path)
 EOF
 }
 
-mkdir -p "$DEBS"
-CANDIDATES=$(candidates)
-# The stamp names everything the toolchain is made of.
-stamp="layout $LAYOUT $T"
-for p in $COMPILER_DEBS; do
-	f=$(debfile "$p")
-	stamp="$stamp
+c_toolchain() {
+	mkdir -p "$DEBS"
+	CANDIDATES=$(candidates)
+	# The stamp names everything the toolchain is made of.
+	stamp="layout $LAYOUT $T"
+	for p in $COMPILER_DEBS; do
+		f=$(debfile "$p")
+		stamp="$stamp
 compiler $p $(dpkg-deb -f "$f" Version) $(sha256sum <"$f" | cut -d' ' -f1) $(basename "$f")"
-done
-for p in $SYSROOT_DEBS; do
-	f=$(debfile "$p")
-	stamp="$stamp
+	done
+	for p in $SYSROOT_DEBS; do
+		f=$(debfile "$p")
+		stamp="$stamp
 sysroot $p $(dpkg-deb -f "$f" Version) $(sha256sum <"$f" | cut -d' ' -f1) $(basename "$f")"
-done
+	done
+	if [ -f "$T/.stamp" ] && [ "$(cat "$T/.stamp")" = "$stamp" ]; then
+		log "$T is up to date"
+	else
+		build
+	fi
+	c_provenance
+	"$T/bin/$TUPLE-gcc" --version | head -n 1
+}
 
-if [ -f "$T/.stamp" ] && [ "$(cat "$T/.stamp")" = "$stamp" ]; then
-	log "$T is up to date"
-else
-	build
+# provenance PACKAGE FILE HOW FROM VERSION SAME_VERSION NOTE: writes
+# CACHE/provenance/PACKAGE__FILE.json (VERSION "" is null).
+provenance() {
+	/usr/bin/python3 - "$CACHE/provenance" "$@" <<'EOF'
+import json, os, sys
+provdir, package, file, how, frm, version, same, note = sys.argv[1:]
+doc = {"package": package, "file": file, "how": how, "from": frm,
+       "version": version or None, "same_version": same == "true",
+       "patches": {"applied": [], "failed": []}, "note": note}
+path = os.path.join(provdir, package + "__" + file + ".json")
+with open(path + ".tmp", "w") as f:
+    json.dump(doc, f, indent=1, sort_keys=True)
+    f.write("\n")
+os.replace(path + ".tmp", path)
+EOF
+}
+
+# Go: Buildroot builds host-go-src through five bootstrap stages (go1.4 C
+# sources, then 1.19, 1.21, 1.23, 1.25), none of whose sources can be had here.
+# The golang.org/toolchain module of the same release is a Go distribution for
+# linux-amd64 (the module zip drops the files' modes: bin/* and pkg/tool/*/*
+# are made executable again); it becomes the source tree of host-go-bin, whose
+# install step copies bin/, lib/, pkg/include, pkg/tool and src/.
+go_override() {
+	out=$CACHE/overrides/host-go-bin
+	info=$(GOMODCACHE=$CACHE/src/gomod GOFLAGS=-modcacherw GOTOOLCHAIN=local \
+		go mod download -json "$GO_MODULE")
+	field() { echo "$info" | sed -n "s/^[[:space:]]*\"$1\": \"\(.*\)\",\{0,1\}\$/\1/p"; }
+	dir=$(field Dir)
+	sum=$(field Sum)
+	zip_sha256=$(sha256sum <"$(field Zip)" | cut -d' ' -f1)
+	stamp="$GO_MODULE $sum $zip_sha256"
+	if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
+		log "$out is up to date"
+	else
+		log "making $out from $GO_MODULE"
+		rm -rf "$out.tmp"
+		cp -a "$dir" "$out.tmp"
+		chmod -R u+w "$out.tmp"
+		chmod 0755 "$out.tmp"/bin/* "$out.tmp"/pkg/tool/*/*
+		echo "$stamp" >"$out.tmp/.stamp"
+		rm -rf "$out"
+		mv "$out.tmp" "$out"
+	fi
+	"$out/bin/go" version
+	from="Go module proxy $GO_MODULE ($sum, zip sha256 $zip_sha256)"
+	provenance host-go-bin "go$GO_VERSION.linux-amd64.tar.gz" override "$from" \
+		"$GO_VERSION" true "The same Go release as Buildroot's go$GO_VERSION.linux-amd64.tar.gz, from the Go module proxy (checked against the Go checksum database); not compared byte for byte with that tarball, which cannot be had here. host-go-bin has no patches. tests/realbuild/harness.fragment selects BR2_PACKAGE_HOST_GO_BIN=y so that it, not host-go-src, provides host-go."
+	note="Not built: tests/realbuild/harness.fragment selects BR2_PACKAGE_HOST_GO_BIN=y, and host-go-bin (Go $GO_VERSION from the Go module proxy's golang.org/toolchain module, see host-go-bin__go$GO_VERSION.linux-amd64.tar.gz.json) provides host-go instead of host-go-src and its bootstrap chain."
+	provenance host-go-src "go$GO_VERSION.src.tar.gz" harness "$from" "$GO_VERSION" true "$note"
+	for stage in $GO_BOOTSTRAP; do
+		provenance "host-go-bootstrap-${stage%%:*}" "${stage#*:}" harness "none" "" false "$note"
+	done
+}
+
+# Rust: the installer layout of rust-$RUST_BIN_VERSION-<host>.tar.xz and
+# rust-std-$RUST_BIN_VERSION-<host>.tar.xz, made from the installed rustup
+# toolchain with its manifests (lib/rustlib/manifest-*), and an install.sh that
+# does what Buildroot asks of rust-installer's: install.sh --prefix=DIR
+# --disable-ldconfig [--components=a,b], copying each component's manifest.in
+# files. rust-bin.mk names the std directory with its own version, hence
+# std/rust-std-$RUST_BIN_VERSION-<host> holding rustc $RUST_VERSION's std.
+rust_override() {
+	out=$CACHE/overrides/host-rust-bin
+	src=$(readlink -f "$RUST_TOOLCHAIN")
+	if [ ! -x "$src/bin/rustc" ]; then
+		echo "toolchain: no rustup toolchain at $RUST_TOOLCHAIN" >&2
+		exit 1
+	fi
+	rustc_v=$("$src/bin/rustc" -V)
+	cargo_v=$("$src/bin/cargo" -V)
+	stamp="layout $RUST_LAYOUT $rustc_v $cargo_v $(cat "$src"/lib/rustlib/manifest-rustc-"$RUST_HOST" "$src"/lib/rustlib/manifest-cargo-"$RUST_HOST" "$src"/lib/rustlib/manifest-rust-std-"$RUST_HOST" | sha256sum | cut -d' ' -f1)"
+	if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
+		log "$out is up to date"
+	else
+		log "making $out from $src ($rustc_v)"
+		rm -rf "$out.tmp"
+		mkdir -p "$out.tmp"
+		for c in rustc cargo rust-std; do
+			name=$c
+			[ "$c" = rust-std ] && name=rust-std-$RUST_HOST
+			mkdir -p "$out.tmp/$name"
+			cp "$src/lib/rustlib/manifest-$c-$RUST_HOST" "$out.tmp/$name/manifest.in"
+			(cd "$src" && sed -n -e 's/^file://p' -e 's/^dir://p' "$out.tmp/$name/manifest.in" |
+				tar -cf - -T -) | tar -C "$out.tmp/$name" -xf -
+		done
+		rust_installer "$out.tmp" rustc cargo "rust-std-$RUST_HOST"
+		echo "$rustc_v" >"$out.tmp/version"
+		std=$out.tmp/std/rust-std-$RUST_BIN_VERSION-$RUST_HOST
+		mkdir -p "$std"
+		cp -al "$out.tmp/rust-std-$RUST_HOST" "$std/"
+		rust_installer "$std" "rust-std-$RUST_HOST"
+		# What rust-bin.mk's HOST_RUST_BIN_LIBSTD_EXTRACT (a post-extract
+		# hook, not run for an override) links.
+		lib=lib/rustlib/$RUST_HOST/lib
+		mkdir -p "$out.tmp/rustc/$lib"
+		for f in "$out.tmp/rust-std-$RUST_HOST/$lib"/*; do
+			ln -sf "../../../../../rust-std-$RUST_HOST/$lib/${f##*/}" "$out.tmp/rustc/$lib/"
+		done
+		echo "$stamp" >"$out.tmp/.stamp"
+		rm -rf "$out"
+		mv "$out.tmp" "$out"
+	fi
+	note="Not Rust $RUST_BIN_VERSION: rust-bin's tarballs cannot be had here. The machine's rustup toolchain ($rustc_v, $cargo_v) laid out by tests/realbuild/toolchain.sh as rust-bin's install.sh runs expect (components rustc, cargo, rust-std-$RUST_HOST from rustup's manifests; std/rust-std-$RUST_BIN_VERSION-$RUST_HOST holds the $RUST_VERSION std under the name rust-bin.mk uses). install.sh is a small stand-in for rust-installer's (only --prefix, --components, --disable-ldconfig). No LICENSE-APACHE/LICENSE-MIT at the top (legal-info would miss them). rust-bin has no patches."
+	from="rustup toolchain $RUST_VERSION-$RUST_HOST of this machine"
+	provenance host-rust-bin "rust-$RUST_BIN_VERSION-$RUST_HOST.tar.xz" override "$from" \
+		"$RUST_VERSION" false "$note"
+	provenance host-rust-bin "rust-std-$RUST_BIN_VERSION-$RUST_HOST.tar.xz" override "$from" \
+		"$RUST_VERSION" false "$note"
+}
+
+# rust_installer DIR COMPONENT...: DIR/install.sh, components, rust-installer-version.
+rust_installer() {
+	d=$1
+	shift
+	printf '%s\n' "$@" >"$d/components"
+	echo 3 >"$d/rust-installer-version"
+	cat >"$d/install.sh" <<'EOF'
+#!/bin/sh
+# Installs the components of this directory (or those of --components=a,b)
+# under --prefix: the part of rust-installer's install.sh that Buildroot's
+# package/rust-bin uses. Made by buildroot4kubernetes' tests/realbuild/toolchain.sh.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+prefix=
+components=$(cat "$here/components")
+for arg in "$@"; do
+	case $arg in
+	--prefix=*) prefix=${arg#--prefix=} ;;
+	--components=*) components=$(echo "${arg#--components=}" | tr , ' ') ;;
+	--disable-ldconfig | --disable-verify | --verbose) ;;
+	*)
+		echo "install.sh: unsupported option $arg" >&2
+		exit 1
+		;;
+	esac
+done
+if [ -z "$prefix" ]; then
+	echo "install.sh: --prefix=DIR is needed" >&2
+	exit 1
 fi
-write_provenance
-"$T/bin/$TUPLE-gcc" --version | head -n 1
-log "done: $T"
+md=$prefix/lib/rustlib
+mkdir -p "$md"
+for c in $components; do
+	if [ ! -f "$here/$c/manifest.in" ]; then
+		echo "install.sh: no component $c here" >&2
+		exit 1
+	fi
+	(cd "$here/$c" && sed -n -e 's/^file://p' -e 's/^dir://p' manifest.in | tar -cf - -T -) |
+		tar -C "$prefix" -xf -
+	awk -v p="$prefix/" '{ sub(/:/, ":" p); print }' "$here/$c/manifest.in" >"$md/manifest-$c"
+	if ! grep -qx "$c" "$md/components" 2>/dev/null; then
+		echo "$c" >>"$md/components"
+	fi
+	echo "install.sh: installed $c"
+done
+echo 3 >"$md/rust-installer-version"
+EOF
+	chmod 0755 "$d/install.sh"
+}
+
+check_buildroot_versions() {
+	[ -n "${BUILDROOT_DIR:-}" ] || return 0
+	go=$(sed -n 's/^GO_VERSION = //p' "$BUILDROOT_DIR/package/go/go.mk")
+	rust=$(sed -n 's/^RUST_BIN_VERSION = //p' "$BUILDROOT_DIR/package/rust-bin/rust-bin.mk")
+	if [ "$go" != "$GO_VERSION" ] || [ "$rust" != "$RUST_BIN_VERSION" ]; then
+		echo "toolchain: $BUILDROOT_DIR has Go $go and rust-bin $rust;" \
+			"this script is for Go $GO_VERSION and rust-bin $RUST_BIN_VERSION" >&2
+		exit 1
+	fi
+}
+
+mkdir -p "$CACHE/provenance" "$CACHE/overrides"
+check_buildroot_versions
+c_toolchain
+go_override
+rust_override
+{
+	echo "# Made by tests/realbuild/toolchain.sh: the compilers' overrides."
+	echo "HOST_GO_BIN_OVERRIDE_SRCDIR = $CACHE/overrides/host-go-bin"
+	echo "HOST_RUST_BIN_OVERRIDE_SRCDIR = $CACHE/overrides/host-rust-bin"
+} >"$CACHE/override-toolchain.mk.tmp"
+mv "$CACHE/override-toolchain.mk.tmp" "$CACHE/override-toolchain.mk"
+log "done: $T, $CACHE/overrides/host-go-bin, $CACHE/overrides/host-rust-bin, $CACHE/override-toolchain.mk"
