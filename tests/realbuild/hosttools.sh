@@ -11,7 +11,7 @@
 #   from Debian trixie's tar_1.35+dfsg.orig.tar.xz (Debian's patches are not
 #   applied) and CACHE/hostbin/tar points at it, so Buildroot skips host-tar.
 #
-# Writes CACHE/provenance/host-tar.json. Rerunnable: a finished tool is kept
+# Writes CACHE/provenance/host-tar__tar-1.35.cpio.gz.json. Rerunnable: a finished tool is kept
 # (stamped with the sha256 of its source); downloads are checked and cached in
 # CACHE/src/debian/.
 set -eu
@@ -79,7 +79,7 @@ build_tar() {
 
 write_provenance() {
 	mkdir -p "$CACHE/provenance"
-	/usr/bin/python3 - "$CACHE/provenance/host-tar.json" "$TAR_VERSION" "$TAR_ORIG" \
+	/usr/bin/python3 - "$CACHE/provenance/host-tar__tar-1.35.cpio.gz.json" "$TAR_VERSION" "$TAR_ORIG" \
 		"$TAR_ORIG_SHA256" <<'EOF'
 import json, os, sys
 path, version, orig, sha = sys.argv[1:]

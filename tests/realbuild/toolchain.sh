@@ -28,6 +28,7 @@
 # lib/x86_64-linux-gnu to the sysroot would do it too, but gcc searches that
 # directory before the --sysroot ones: it would bring the crt files, libc and
 # libcrypt from here in front of Buildroot's staging.)
+#
 # A copy rather than Debian's gcc in place: in place it still finds the host's
 # libraries through its built-in paths. In the sysroot, etc/ld.so.conf.d is
 # removed (Buildroot's copy of 'ld*.so.*' libraries stops on that directory)
@@ -374,7 +375,7 @@ go_override() {
 		rm -rf "$out"
 		mv "$out.tmp" "$out"
 	fi
-	"$out/bin/go" version
+	GOTOOLCHAIN=local "$out/bin/go" version
 	from="Go module proxy $GO_MODULE ($sum, zip sha256 $zip_sha256)"
 	provenance host-go-bin "go$GO_VERSION.linux-amd64.tar.gz" override "$from" \
 		"$GO_VERSION" true "The same Go release as Buildroot's go$GO_VERSION.linux-amd64.tar.gz, from the Go module proxy (checked against the Go checksum database); not compared byte for byte with that tarball, which cannot be had here. host-go-bin has no patches. tests/realbuild/harness.fragment selects BR2_PACKAGE_HOST_GO_BIN=y so that it, not host-go-src, provides host-go."
