@@ -3,6 +3,13 @@
 where the bytes that Buildroot built came from.
 
     provenance.py --show-info FILE --rows DIR [--out FILE.md]
+    provenance.py --rows DIR --override-file FILE.mk --overrides DIR
+
+The second form writes BR2_PACKAGE_OVERRIDE_FILE: one <PKG>_OVERRIDE_SRCDIR line
+per tree under the overrides directory (named by Buildroot's package name:
+host-util-linux -> HOST_UTIL_LINUX_OVERRIDE_SRCDIR), except for a package whose
+downloads all have a byte-identical copy: Buildroot then builds from the real
+bytes, with its patches, and the tree is left unused.
 
 DIR holds one JSON row per download, written by the steps that placed it
 (downloads.py: byte-identical files in the download directory; overrides.py and
@@ -95,12 +102,44 @@ def table(entries, rows):
     return "\n".join(lines) + "\n"
 
 
+def write_override_file(rows, overrides, path):
+    """Write the override file; returns the number of packages in it."""
+    identical = collections.defaultdict(list)
+    for (pkg, _), row in rows.items():
+        identical[pkg].append(row.get("how") == "identical")
+    lines = []
+    for name in sorted(os.listdir(overrides)):
+        tree = os.path.join(overrides, name)
+        if name.startswith(".") or not os.path.isdir(tree):
+            continue
+        if identical[name] and all(identical[name]):
+            continue
+        var = name.upper().replace("-", "_")
+        lines.append(f"{var}_OVERRIDE_SRCDIR = {os.path.realpath(tree)}\n")
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write("# Made by tests/realbuild/provenance.py: the trees of the override rows.\n")
+        f.writelines(lines)
+    os.replace(tmp, path)
+    return len(lines)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--show-info", required=True)
+    ap.add_argument("--show-info")
     ap.add_argument("--rows", required=True)
     ap.add_argument("--out")
+    ap.add_argument("--override-file")
+    ap.add_argument("--overrides")
     args = ap.parse_args()
+    if args.override_file:
+        if not args.overrides:
+            ap.error("--override-file needs --overrides")
+        n = write_override_file(load_rows(args.rows), args.overrides, args.override_file)
+        print(f"provenance: {args.override_file}: {n} packages")
+        return 0
+    if not args.show_info:
+        ap.error("--show-info is required")
     with open(args.show_info, encoding="utf-8") as f:
         entries = downloads(json.load(f))
     rows = load_rows(args.rows)

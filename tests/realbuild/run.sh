@@ -80,17 +80,10 @@ prepare() {
 	log "provenance table: $cache/provenance.md"
 }
 
-# BR2_PACKAGE_OVERRIDE_FILE: one line per tree under overrides/ (the directory
-# name is Buildroot's package name: host-util-linux -> HOST_UTIL_LINUX_).
+# BR2_PACKAGE_OVERRIDE_FILE, from the trees under overrides/ and the rows.
 override_file() {
-	: >"$cache/override.mk.tmp"
-	for d in "$cache"/overrides/*; do
-		[ -d "$d" ] || continue
-		var=$(basename "$d" | tr 'a-z-' 'A-Z_')
-		echo "${var}_OVERRIDE_SRCDIR = $(cd "$d" && pwd -P)" >>"$cache/override.mk.tmp"
-	done
-	mv "$cache/override.mk.tmp" "$cache/override.mk"
-	log "override.mk: $(wc -l <"$cache/override.mk") packages"
+	/usr/bin/python3 "$here/provenance.py" --rows "$cache/provenance" \
+		--override-file "$cache/override.mk" --overrides "$cache/overrides"
 }
 
 build() {
