@@ -4,8 +4,9 @@
 # the k8s.io/kubernetes Go module at the version package/kubernetes pins, with a
 # release build's tags and version variables (tests/runtime/build-pieces.sh, whose
 # cache B4K_CACHE this shares), and laid out as the package unpacks its
-# downloads: the binaries at the top of the tree, and the license file the
-# .hash file lists. Writes the provenance rows of the package's downloads.
+# downloads (KUBERNETES_EXTRACT_CMDS, which an override skips): the binaries
+# and LICENSE at the top of the tree. Writes the provenance rows of the
+# package's downloads.
 #   tests/realbuild/kubernetes.sh CACHE
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,12 +16,11 @@ version=$("$tree/scripts/mk-version" "$tree/package/kubernetes/kubernetes.mk")
 stage=$("$tree/tests/runtime/build-pieces.sh" node)
 dest=$cache/overrides/.trees/kubernetes-$version
 if [ ! -d "$dest" ]; then
-	rm -rf "$dest.tmp" && mkdir -p "$dest.tmp/LICENSES"
+	rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
 	for b in kubeadm kubelet kubectl; do cp "$stage/root/usr/bin/$b" "$dest.tmp/$b"; done
 	mod=$(cd "$dest.tmp" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@v$version" |
 		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
 	cp "$mod/LICENSE" "$dest.tmp/LICENSE"
-	cp "$mod/LICENSES/LICENSE" "$dest.tmp/LICENSES/LICENSE" 2>/dev/null || cp "$mod/LICENSE" "$dest.tmp/LICENSES/LICENSE"
 	chmod -R u+w "$dest.tmp"
 	mv "$dest.tmp" "$dest"
 fi
