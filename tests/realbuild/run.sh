@@ -91,7 +91,7 @@ build() {
 	export PATH
 	s=$(t)
 	# Buildroot's top level is serial; each package builds with JOBS.
-	# The log is the whole output; progress: grep '^>>>' "$cache/build.log".
+	# The log is the whole output; progress: grep -a '>>>' "$cache/build.log".
 	if ! BRMAKE BR2_JLEVEL="${JOBS:-$(nproc)}" >"$cache/build.log" 2>&1; then
 		tail -n 40 "$cache/build.log"
 		log "make failed after $(($(t) - s)) s: $cache/build.log"
