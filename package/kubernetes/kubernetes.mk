@@ -87,16 +87,18 @@ endef
 
 endif
 
+# Mode 0600: CIS Kubernetes Benchmark 4.1.1 (kubelet service file
+# permissions 600 or more restrictive), as kube-bench checks it.
 ifeq ($(BR2_PACKAGE_KUBERNETES_KUBELET),y)
 ifeq ($(BR2_PACKAGE_KUBERNETES_KUBEADM),y)
 define KUBERNETES_INSTALL_KUBEADM_DROPIN
-	$(INSTALL) -D -m 0644 $(KUBERNETES_PKGDIR)/10-kubeadm.conf \
+	$(INSTALL) -D -m 0600 $(KUBERNETES_PKGDIR)/10-kubeadm.conf \
 		$(TARGET_DIR)/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf
 endef
 endif
 
 define KUBERNETES_INSTALL_INIT_SYSTEMD
-	$(INSTALL) -D -m 0644 $(KUBERNETES_PKGDIR)/kubelet.service \
+	$(INSTALL) -D -m 0600 $(KUBERNETES_PKGDIR)/kubelet.service \
 		$(TARGET_DIR)/usr/lib/systemd/system/kubelet.service
 	$(KUBERNETES_INSTALL_KUBEADM_DROPIN)
 endef

@@ -43,8 +43,8 @@ rsync -a --keep-dirlinks "$stage/root/" "$work/"
 # containernetworking-plugins into /usr/lib/cni.
 mkdir -p "$work/opt/cni/bin"
 for p in "$work"/usr/lib/cni/*; do ln -sf "/usr/lib/cni/${p##*/}" "$work/opt/cni/bin/${p##*/}"; done
-install -D -m 0644 "$tree/package/kubernetes/kubelet.service" "$work/usr/lib/systemd/system/kubelet.service"
-install -D -m 0644 "$tree/package/kubernetes/10-kubeadm.conf" \
+install -D -m 0600 "$tree/package/kubernetes/kubelet.service" "$work/usr/lib/systemd/system/kubelet.service"
+install -D -m 0600 "$tree/package/kubernetes/10-kubeadm.conf" \
 	"$work/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"
 rsync -a --ignore-times --keep-dirlinks --exclude .empty --exclude '*~' \
 	"$tree/board/common/rootfs-overlay/" "$work/"
