@@ -3,7 +3,8 @@
 # Debian userland of build-base.sh: kernel modules, the packages' own files
 # (STAGE: binaries and units the tree's packages install), then
 # board/common/rootfs-overlay (rsync as Buildroot's SYSTEM_RSYNC), then
-# board/common/post-build.sh with BR2_EXTERNAL_KUBERNETES_PATH, then
+# board/common/post-build.sh with BR2_EXTERNAL_KUBERNETES_PATH (and
+# B4K_IMAGES_MANIFEST, the bundle's list, when given), then
 # `systemctl preset-all` (Buildroot's SYSTEMD_PRESET_ALL), then the harness-only
 # files of tests/runtime/test-rootfs (console autologin, networkd for QEMU's
 # user network: not product files). Made into an ext4 image of ROOT_FS_SIZE,
@@ -22,7 +23,7 @@ key=$( {
 	cd "$tree" && find board/common package/kubernetes tests/runtime/test-rootfs "$stage" \
 		-type f -print0 | sort -z | xargs -0 sha256sum
 	find board/common tests/runtime/test-rootfs -type l -printf '%p -> %l\n' | sort
-	cat "$0"
+	cat "$0" "${B4K_IMAGES_MANIFEST:-/dev/null}"
 } | sha256sum | cut -c1-16)
 img=$cache/rootfs-$key.ext4
 if [ -f "$img" ]; then echo "$img"; exit 0; fi

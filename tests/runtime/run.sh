@@ -65,7 +65,9 @@ fi
 log "images $iso ($(($(t) - s)) s): $(grep -c ' real$' "$iso.made") real, $(grep -c ' stand-in$' "$iso.made") stand-in"
 xorriso -osirrox on -indev "$iso" -extract /MANIFEST "$run/MANIFEST" 2>/dev/null
 
-s=$(t); rootfs=$(ROOT_FS_SIZE=${ROOT_FS_SIZE:-1G} "$here/build-rootfs.sh" "$base" "$kernel" "$stage")
+# The bundle's list is baked into the rootfs, as a build after `make images.iso` does.
+s=$(t); rootfs=$(B4K_IMAGES_MANIFEST=$run/MANIFEST ROOT_FS_SIZE=${ROOT_FS_SIZE:-1G} \
+	"$here/build-rootfs.sh" "$base" "$kernel" "$stage")
 log "rootfs $rootfs ($(($(t) - s)) s)"
 
 # The pc disk image as Buildroot's post-image script makes it: the inputs laid
