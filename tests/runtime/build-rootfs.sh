@@ -32,6 +32,12 @@ start=$(date +%s)
 work=$cache/rootfs-$key.d
 rm -rf "$work" && mkdir -p "$cache"
 cp -a "$base" "$work"
+# As Buildroot leaves them (BR2_TARGET_GENERIC_HOSTNAME empty in the tree's
+# defconfigs; package/systemd's empty /etc/machine-id): no hostname, and a
+# machine ID each node's systemd makes at its first boot, from which
+# b4k-hostname.service names the node.
+rm -f "$work/etc/hostname"
+: >"$work/etc/machine-id"
 if [ -f "$kernel/modules.tar" ]; then
 	tar -C "$work" --keep-directory-symlink -xf "$kernel/modules.tar"
 	# as Buildroot's target-finalize does (LINUX_RUN_DEPMOD), with the userland's depmod
