@@ -40,6 +40,9 @@ KUBERNETES_BUILD_TARGETS = $(addprefix cmd/,$(KUBERNETES_BINS))
 # section of CHANGELOG-1.36.md and as kubernetes-src.tar.gz.sha512 beside it;
 # the one of this version could not be read where this tree is maintained, so
 # kubernetes.hash has none: the pre-built binaries (the default) are hashed.
+# With BR2_DOWNLOAD_FORCE_CHECK_HASHES (the tree's defconfigs set it) Buildroot
+# still refuses the unhashed tarball: add its sha512 line, as published, to
+# kubernetes.hash to build from source.
 BR_NO_CHECK_HASH_FOR += $(KUBERNETES_SOURCE)
 
 # Tags and version variables of a release build, as set by
