@@ -47,8 +47,11 @@ $(O)/.config: configs/$(DEFCONFIG) | $(BUILDROOT_DIR)/Makefile
 
 config: $(O)/.config
 
+# A bundle made before the image (`make images.iso`) is trusted by it: its list
+# is baked into the root file system (board/common/post-build.sh).
+IMAGES_MANIFEST ?= $(wildcard $(IMAGES_ISO:.iso=.manifest))
 build: $(O)/.config
-	$(BR)
+	B4K_IMAGES_MANIFEST=$(IMAGES_MANIFEST) $(BR)
 	@echo "images in $(IMAGES):"; ls -l $(IMAGES)
 
 menuconfig savedefconfig: $(O)/.config

@@ -7,8 +7,11 @@
 # (config digest = image ID, manifest digest), tagged with its name, sha256s.
 # Then the node's loader (usr/libexec/b4k/load-images) on that bundle, with a
 # stub docker that loads docker-archives into a directory: all images loaded
-# once, nothing the second time, only a missing one the third; a corrupt or
-# truncated bundle is refused by image name with nothing loaded.
+# once, nothing the second time, only a missing one the third, with the
+# bundle's list baked in as post-build.sh does; refused by image name with
+# nothing loaded or tagged: a corrupt or truncated bundle, an archive that also
+# tags another image, a MANIFEST file name with ../, a disc that differs from
+# the baked list, a disc with no baked list and no opt-in.
 # Needs a kubeadm for this host: KUBEADM, or scripts/host-kubeadm builds one
 # from the Go module proxy (~3 min on 2 cores, once; cached).
 set -eu
@@ -140,26 +143,31 @@ print(f"images.iso: {len(rows)} images checked against the registry")
 sys.exit(1 if fail else 0)
 PY
 
-# The loader, against a stub docker keeping tags as files in $tmp/docker.
+# The loader, against a stub docker keeping "name id" lines in $DOCKER_STUB/tags.
 mkdir -p "$tmp/bin"
 cat >"$tmp/bin/docker" <<'STUB'
 #!/bin/sh
 set -eu
 d=$DOCKER_STUB
-mkdir -p "$d/tags"
-key() { echo "$1" | tr '/:' '__'; }
+mkdir -p "$d"
+touch "$d/tags"
+untag() { grep -v "^$1 " "$d/tags" >"$d/tags.new" || true; mv "$d/tags.new" "$d/tags"; }
 case "$1 $2" in
-"image inspect") cat "$d/tags/$(key "$5")" 2>/dev/null ;;
-"image rm") rm "$d/tags/$(key "$3")" ;;
+"image inspect") awk -v n="$5" '$1 == n { print $2; f = 1 } END { exit !f }' "$d/tags" ;;
+"image rm") grep -q "^$3 " "$d/tags" && untag "$3" ;;
+"image ls") cat "$d/tags" ;;
+"tag "*) untag "$3"; echo "$3 $2" >>"$d/tags" ;;
 "load -q")
 	echo "$4" >>"$d/loads"
+	# as docker load: every RepoTags entry of every manifest.json entry
 	/usr/bin/python3 - "$4" "$d/tags" <<'PY'
-import hashlib, json, os, sys, tarfile
+import hashlib, json, sys, tarfile
 with tarfile.open(sys.argv[1]) as t:
     for m in json.load(t.extractfile("manifest.json")):
         i = "sha256:" + hashlib.sha256(t.extractfile(m["Config"]).read()).hexdigest()
         for tag in m["RepoTags"]:
-            open(os.path.join(sys.argv[2], tag.replace("/", "_").replace(":", "_")), "w").write(i + "\n")
+            lines = [l for l in open(sys.argv[2]) if l.split()[0] != tag]
+            open(sys.argv[2], "w").write("".join(lines) + "%s %s\n" % (tag, i))
 PY
 	;;
 *) echo "docker stub: unexpected: $*" >&2; exit 1 ;;
@@ -167,39 +175,86 @@ esac
 STUB
 chmod +x "$tmp/bin/docker"
 loader=board/common/rootfs-overlay/usr/libexec/b4k/load-images
-load() { # bundle-dir state-dir
+load() { # bundle-dir state-dir [baked-list]: with no baked list, the opt-in file exists
+	mkdir -p "$2"
+	if [ -n "${3:-}" ]; then bk=$3 oi=$2/no-opt-in; else bk=$2/no-baked-list oi=$2/opt-in; touch "$oi"; fi
 	DOCKER_STUB=$2/docker STATE_DIRECTORY=$2 RUNTIME_DIRECTORY=$2/run PATH="$tmp/bin:$PATH" \
-		sh "$loader" "$1" >"$2/out" 2>&1
+		B4K_IMAGES_BAKED=$bk B4K_IMAGES_OPTIN=$oi sh "$loader" "$1" >"$2/out" 2>&1
 }
 loads() { if [ -f "$1/docker/loads" ]; then wc -l <"$1/docker/loads"; else echo 0; fi; }
+tagged() { if [ -f "$1/docker/tags" ]; then wc -l <"$1/docker/tags"; else echo 0; fi; }
+refused() { # state-dir what pattern: refused, naming it (pattern), nothing loaded or tagged
+	if [ "$(loads "$1")" -ne 0 ] || [ "$(tagged "$1")" -ne 0 ] || ! grep -q "$3" "$1/out"; then
+		echo "FAIL: $2 was not refused by name with nothing loaded"; cat "$1/out"; fail=1
+	else
+		echo "refused: $2: $(grep -m1 "$3" "$1/out" | sed 's/^<3>//')"
+	fi
+}
+copy() { rm -rf "$2"; cp -r "$1" "$2"; chmod -R u+w "$2"; }
 n=$(wc -l <"$tmp/expected-names")
 fail=0
+# The list a build with this bundle bakes into the image (post-build.sh).
+baked=$tmp/images.manifest
+cp "$tmp/iso/MANIFEST" "$baked"
+
 s=$tmp/s1
-mkdir -p "$s"
-load "$tmp/iso" "$s" || { cat "$s/out"; fail=1; }
+load "$tmp/iso" "$s" "$baked" || { cat "$s/out"; fail=1; }
 [ "$(loads "$s")" -eq "$n" ] || { echo "FAIL: loader loaded $(loads "$s") of $n images"; fail=1; }
-if ! load "$tmp/iso" "$s" || ! grep -q 'already loaded' "$s/out" || [ "$(loads "$s")" -ne "$n" ]; then
+[ "$(tagged "$s")" -eq "$n" ] || { echo "FAIL: $(tagged "$s") tags after loading $n images"; cat "$s/docker/tags"; fail=1; }
+if ! load "$tmp/iso" "$s" "$baked" || ! grep -q 'already loaded' "$s/out" || [ "$(loads "$s")" -ne "$n" ]; then
 	echo "FAIL: second run was not a no-op"; cat "$s/out"; fail=1
 fi
-rm "$s/docker/tags/registry.k8s.io_pause_"*
-if ! load "$tmp/iso" "$s" || [ "$(loads "$s")" -ne $((n + 1)) ]; then
+grep -v '^registry.k8s.io/pause:' "$s/docker/tags" >"$s/docker/tags.new" && mv "$s/docker/tags.new" "$s/docker/tags"
+if ! load "$tmp/iso" "$s" "$baked" || [ "$(loads "$s")" -ne $((n + 1)) ]; then
 	echo "FAIL: a missing image was not loaded again"; cat "$s/out"; fail=1
 fi
 
-cp -r "$tmp/iso" "$tmp/bad"
-chmod -R u+w "$tmp/bad"
-victim=$(grep 'flannel-cni-plugin' "$tmp/bad/MANIFEST" | cut -d' ' -f2)
-printf 'X' | dd of="$tmp/bad/$victim" bs=1 seek=4000 conv=notrunc 2>/dev/null
-s=$tmp/s2
-mkdir -p "$s"
-if load "$tmp/bad" "$s" || [ "$(loads "$s")" -ne 0 ] || ! grep -q "flannel-cni-plugin.*corrupt" "$s/out"; then
-	echo "FAIL: a corrupt bundle was not refused by name with nothing loaded"; cat "$s/out"; fail=1
-fi
-rm "$tmp/bad/$(grep 'kube-proxy' "$tmp/bad/MANIFEST" | cut -d' ' -f2)"
-s=$tmp/s3
-mkdir -p "$s"
-if load "$tmp/bad" "$s" || [ "$(loads "$s")" -ne 0 ] || ! grep -q "kube-proxy.*missing" "$s/out"; then
-	echo "FAIL: a truncated bundle was not refused by name"; cat "$s/out"; fail=1
-fi
-[ "$fail" -ne 0 ] || echo "loader: $n images loaded once, reloads only what is missing, refuses bad bundles by name"
+# Hostile and broken discs: each refused by name, nothing of it loaded or tagged.
+entry() { grep "^$1" "$2/MANIFEST" | cut -d' ' -f"$3"; }
+# 1. corrupt file (opt-in: the disc's own MANIFEST is the list)
+copy "$tmp/iso" "$tmp/bad"
+printf 'X' | dd of="$tmp/bad/$(entry ghcr.io/flannel-io/flannel-cni-plugin "$tmp/bad" 2)" bs=1 seek=4000 conv=notrunc 2>/dev/null
+load "$tmp/bad" "$tmp/s2" && fail=1
+refused "$tmp/s2" "a corrupt file" "flannel-cni-plugin.*corrupt"
+# 2. truncated bundle
+rm "$tmp/bad/$(entry registry.k8s.io/kube-proxy "$tmp/bad" 2)"
+load "$tmp/bad" "$tmp/s3" && fail=1
+refused "$tmp/s3" "a missing file" "kube-proxy.*missing"
+# 3. an archive that also tags another listed image (and its MANIFEST sha256 to match)
+copy "$tmp/iso" "$tmp/evil"
+victim=$(entry registry.k8s.io/pause "$tmp/evil" 2)
+other=$(grep -m1 '^registry.k8s.io/kube-apiserver:' "$tmp/evil/MANIFEST" | cut -d' ' -f1)
+$py - "$tmp/evil/$victim" "$other" <<'PY'
+import io, json, sys, tarfile
+path, extra = sys.argv[1], sys.argv[2]
+with tarfile.open(path) as t:
+    members = [(m, t.extractfile(m).read() if m.isfile() else None) for m in t.getmembers()]
+with tarfile.open(path, "w") as t:
+    for m, data in members:
+        if m.name == "manifest.json":
+            j = json.loads(data)
+            j[0]["RepoTags"].append(extra)
+            data = json.dumps(j).encode()
+            m.size = len(data)
+        t.addfile(m, io.BytesIO(data) if data is not None else None)
+PY
+sum=$(sha256sum "$tmp/evil/$victim" | cut -d' ' -f1)
+awk -v f="$victim" -v s="$sum" '$2 == f { $3 = s } { print }' "$tmp/evil/MANIFEST" >"$tmp/evil/M" && mv "$tmp/evil/M" "$tmp/evil/MANIFEST"
+load "$tmp/evil" "$tmp/s4" && fail=1
+refused "$tmp/s4" "an archive with an extra tag ($other)" "registry.k8s.io/pause:.*would tag other images"
+# 4. a MANIFEST file name that leaves the disc
+copy "$tmp/iso" "$tmp/dots"
+awk '/^registry.k8s.io\/etcd:/ { $2 = "images/../../../etc/shadow" } { print }' "$tmp/dots/MANIFEST" >"$tmp/dots/M" &&
+	mv "$tmp/dots/M" "$tmp/dots/MANIFEST"
+load "$tmp/dots" "$tmp/s5" && fail=1
+refused "$tmp/s5" "a file name with ../" "etcd.*is not images/<number>.tar"
+# 5. a disc whose digests differ from the baked list (the evil disc of 3.)
+load "$tmp/evil" "$tmp/s6" "$baked" && fail=1
+refused "$tmp/s6" "a disc that differs from the baked list" "registry.k8s.io/pause:.*differs from"
+# 6. no baked list and no opt-in
+mkdir -p "$tmp/s7"
+DOCKER_STUB=$tmp/s7/docker STATE_DIRECTORY=$tmp/s7 RUNTIME_DIRECTORY=$tmp/s7/run PATH="$tmp/bin:$PATH" \
+	B4K_IMAGES_BAKED=$tmp/s7/none B4K_IMAGES_OPTIN=$tmp/s7/none sh "$loader" "$tmp/iso" >"$tmp/s7/out" 2>&1 && fail=1
+refused "$tmp/s7" "a disc with no baked list and no opt-in" "built without a bundle list"
+[ "$fail" -ne 0 ] || echo "loader: $n images loaded once, reloads only what is missing, refuses bad and hostile bundles by name"
 exit "$fail"

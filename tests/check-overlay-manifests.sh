@@ -67,4 +67,8 @@ tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 sed "s/@KUBERNETES_VERSION@/$version/" "$share/kubeadm-init.yaml" >"$tmp"
 "$kubeadm" config validate --config "$tmp"
-echo "kubeadm $version: config validate OK"
+# k8s-join's JoinConfiguration, with a well-formed (made-up) token and hash.
+sed -e 's|@ENDPOINT@|192.0.2.1:6443|' -e 's|@TOKEN@|abcdef.0123456789abcdef|' \
+	-e "s|@CA_HASH@|sha256:$(printf '%064d' 0)|" "$share/kubeadm-join.yaml" >"$tmp"
+"$kubeadm" config validate --config "$tmp"
+echo "kubeadm $version: config validate OK (kubeadm-init.yaml, kubeadm-join.yaml)"

@@ -2,7 +2,8 @@
 # board/common/post-build.sh on a fake target: the Kubernetes version comes from
 # package/kubernetes/kubernetes.mk (both "1.x.y" and "v1.x.y" spellings), sshd
 # includes the key-only drop-in before anything else, an empty root password
-# is locked, and a second run changes nothing. With BUILDROOT_DIR, Buildroot's
+# is locked, a second run changes nothing, and the offline bundle's list
+# (B4K_IMAGES_MANIFEST) is baked in when valid, refused when not. With BUILDROOT_DIR, Buildroot's
 # own support/scripts/check-merged accepts the overlay for a merged /usr and bin.
 set -eu
 cd "$(dirname "$0")/.."
@@ -31,6 +32,18 @@ echo 'KUBERNETES_VERSION = latest' >"$tmp/bad/package/kubernetes/kubernetes.mk"
 if BR2_EXTERNAL_KUBERNETES_PATH=$tmp/bad sh board/common/post-build.sh "$tmp/t" 2>/dev/null; then
 	echo "FAIL: post-build accepted a version that is not 1.x.y"; fail=1
 fi
+# The bundle's list: baked in from B4K_IMAGES_MANIFEST, refused when malformed,
+# removed again by a build without one.
+ext=$tmp/ext-1.37.1 target=$tmp/target-1.37.1
+printf 'registry.k8s.io/pause:3.10.2 images/07.tar %064d sha256:%064d sha256:%064d\n' 1 2 3 >"$tmp/MANIFEST"
+BR2_EXTERNAL_KUBERNETES_PATH=$ext B4K_IMAGES_MANIFEST=$tmp/MANIFEST sh board/common/post-build.sh "$target"
+cmp -s "$tmp/MANIFEST" "$target/usr/share/b4k/images.manifest" || { echo "FAIL: the bundle's list was not baked in"; fail=1; }
+sed 's|images/07.tar|images/../07.tar|' "$tmp/MANIFEST" >"$tmp/BAD"
+if BR2_EXTERNAL_KUBERNETES_PATH=$ext B4K_IMAGES_MANIFEST=$tmp/BAD sh board/common/post-build.sh "$target" 2>/dev/null; then
+	echo "FAIL: post-build baked a MANIFEST with images/../07.tar"; fail=1
+fi
+BR2_EXTERNAL_KUBERNETES_PATH=$ext sh board/common/post-build.sh "$target"
+[ ! -e "$target/usr/share/b4k/images.manifest" ] || { echo "FAIL: a stale baked list survived a build without one"; fail=1; }
 if [ -n "${BUILDROOT_DIR:-}" ]; then
 	"$BUILDROOT_DIR/support/scripts/check-merged" -t overlay -u -b board/common/rootfs-overlay ||
 		{ echo "FAIL: Buildroot's check-merged"; fail=1; }

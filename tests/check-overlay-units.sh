@@ -46,7 +46,7 @@ stub_unit sshd.service /usr/sbin/sshd # openssh
 # Executables other packages install (the overlay's own must be real).
 for exe in usr/bin/cri-dockerd usr/bin/kubelet usr/bin/kubeadm usr/bin/dockerd \
 	usr/bin/containerd usr/bin/docker usr/sbin/rpc.nfsd usr/sbin/exportfs usr/sbin/sshd \
-	usr/bin/mkdir usr/bin/mount usr/bin/umount; do
+	usr/bin/mkdir usr/bin/chown usr/bin/mount usr/bin/umount usr/bin/kubectl; do
 	[ -e "$root/$exe" ] || { printf '#!/bin/sh\n' >"$root/$exe" && chmod +x "$root/$exe"; }
 done
 
@@ -67,10 +67,15 @@ fi
 printf 'disable *\n' >"$root/usr/lib/systemd/system-preset/99-default.preset"
 systemctl --root="$root" preset-all >"$tmp/preset.log" 2>&1 || { cat "$tmp/preset.log"; fail=1; }
 for want in multi-user.target.wants/docker.service multi-user.target.wants/kubelet.service \
-	multi-user.target.wants/nfs-server.service multi-user.target.wants/sshd.service \
+	multi-user.target.wants/sshd.service \
 	sockets.target.wants/cri-docker.socket getty.target.wants/getty@tty1.service \
-	'dev-disk-by\x2dlabel-K8S_IMAGES.device.wants/b4k-images.service'; do
+	'dev-disk-by\x2dlabel-K8S_IMAGES.device.wants/b4k-images.service' \
+	sysinit.target.wants/b4k-hostname.service; do
 	[ -L "$root/etc/systemd/system/$want" ] || { echo "FAIL: preset-all did not enable $want"; fail=1; }
+done
+# The NFS server runs only where k8s-init enables it (the StorageClass's node).
+for unwanted in multi-user.target.wants/nfs-server.service timers.target.wants/b4k-nfs-refresh.timer; do
+	[ ! -e "$root/etc/systemd/system/$unwanted" ] || { echo "FAIL: preset-all enabled $unwanted"; fail=1; }
 done
 for masked in rpcbind.service rpcbind.socket rpc-statd.service; do
 	[ "$(readlink "$root/etc/systemd/system/$masked")" = /dev/null ] || { echo "FAIL: $masked not masked"; fail=1; }

@@ -16,6 +16,23 @@ esac
 mkdir -p "$target/usr/share/b4k"
 echo "$version" >"$target/usr/share/b4k/kubernetes-version"
 
+# The offline bundle's list, the loader's trust anchor (usr/libexec/b4k/
+# load-images): B4K_IMAGES_MANIFEST names the MANIFEST of a bundle from
+# `make images.iso` (which writes output/images-<board>.manifest; the tree's
+# Makefile passes it when it exists). Without one, no list: the node loads a
+# disc only if its owner creates /etc/b4k/images-trust-disc.
+baked=$target/usr/share/b4k/images.manifest
+if [ -n "${B4K_IMAGES_MANIFEST:-}" ]; then
+	if [ ! -s "$B4K_IMAGES_MANIFEST" ] || grep -Evqx \
+		'[^ ]+ images/[0-9]+\.tar [0-9a-f]{64} sha256:[0-9a-f]{64} [^ ]+' "$B4K_IMAGES_MANIFEST"; then
+		echo "$0: $B4K_IMAGES_MANIFEST is not a bundle MANIFEST of scripts/images-iso" >&2
+		exit 1
+	fi
+	install -m 0644 "$B4K_IMAGES_MANIFEST" "$baked"
+else
+	rm -f "$baked"
+fi
+
 # sshd keeps the first value it reads: include the drop-ins (key-only login)
 # before anything else in sshd_config.
 cfg=$target/etc/ssh/sshd_config

@@ -153,5 +153,37 @@ if [ "$what" = all ]; then
 			log "MISSING $1 $v: not served by the Go module proxy here; give it in B4K_BIN_DIR, or its git repository as B4K_GIT_DIR/$3"
 		fi
 	done
+	# UNTESTED (written without a run). kube-bench, for the e2e lane's CIS check
+	# (check-node.py kube-bench): the Go module proxy here refuses
+	# github.com/aquasecurity/kube-bench (403), so, like the modules above, from
+	# B4K_BIN_DIR/kube-bench (with B4K_BIN_DIR/kube-bench-cfg) or built from
+	# B4K_GIT_DIR/kube-bench at its newest tag (`git archive`; its dependencies
+	# from the proxy), with that tag's own cfg/. Into the node's root file system
+	# (a test tool: not a product file): /usr/local/bin/kube-bench, /etc/kube-bench/cfg.
+	kb=${B4K_GIT_DIR:-/nonexistent}/kube-bench
+	if [ -n "${B4K_BIN_DIR:-}" ] && [ -x "$B4K_BIN_DIR/kube-bench" ] && [ -d "$B4K_BIN_DIR/kube-bench-cfg" ]; then
+		kbout=$B4K_BIN_DIR kbcfg=$B4K_BIN_DIR/kube-bench-cfg
+	elif [ -d "$kb" ] && kbv=$(git -C "$kb" tag --list 'v*' --sort=-v:refname | head -n1) && [ -n "$kbv" ]; then
+		kbout=$cache/go/github.com/aquasecurity/kube-bench@$kbv kbcfg=$cache/go/github.com/aquasecurity/kube-bench@$kbv/cfg
+		if [ ! -x "$kbout/kube-bench" ]; then
+			src=$(mktemp -d)
+			git -C "$kb" archive "$kbv" | tar -C "$src" -xf -
+			mkdir -p "$kbout"
+			# shellcheck disable=SC2016 # expanded by the inner shell
+			timed kube-bench sh -c 'cd "$1" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS= go build -trimpath -mod=mod \
+				-ldflags "-s -w -X github.com/aquasecurity/kube-bench/cmd.KubeBenchVersion=$2" -o "$3.tmp" . &&
+				mv "$3.tmp" "$3"' - "$src" "$kbv" "$kbout/kube-bench"
+			rm -rf "$kbcfg" && cp -r "$src/cfg" "$kbcfg"
+			rm -rf "$src"
+		fi
+	else
+		kbout=''
+		log "MISSING kube-bench: not served by the Go module proxy here; give B4K_BIN_DIR/kube-bench and kube-bench-cfg, or its git repository as B4K_GIT_DIR/kube-bench"
+	fi
+	if [ -n "$kbout" ]; then
+		install -D -m 0755 "$kbout/kube-bench" "$stage/root/usr/local/bin/kube-bench"
+		mkdir -p "$stage/root/etc/kube-bench"
+		cp -r "$kbcfg" "$stage/root/etc/kube-bench/cfg"
+	fi
 fi
 echo "$stage"

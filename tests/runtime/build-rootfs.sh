@@ -3,7 +3,8 @@
 # Debian userland of build-base.sh: kernel modules, the packages' own files
 # (STAGE: binaries and units the tree's packages install), then
 # board/common/rootfs-overlay (rsync as Buildroot's SYSTEM_RSYNC), then
-# board/common/post-build.sh with BR2_EXTERNAL_KUBERNETES_PATH, then
+# board/common/post-build.sh with BR2_EXTERNAL_KUBERNETES_PATH (and
+# B4K_IMAGES_MANIFEST, the bundle's list, when given), then
 # `systemctl preset-all` (Buildroot's SYSTEMD_PRESET_ALL), then the harness-only
 # files of tests/runtime/test-rootfs (console autologin, networkd for QEMU's
 # user network: not product files). Made into an ext4 image of ROOT_FS_SIZE,
@@ -22,7 +23,7 @@ key=$( {
 	cd "$tree" && find board/common package/kubernetes tests/runtime/test-rootfs "$stage" \
 		-type f -print0 | sort -z | xargs -0 sha256sum
 	find board/common tests/runtime/test-rootfs -type l -printf '%p -> %l\n' | sort
-	cat "$0"
+	cat "$0" "${B4K_IMAGES_MANIFEST:-/dev/null}"
 } | sha256sum | cut -c1-16)
 img=$cache/rootfs-$key.ext4
 if [ -f "$img" ]; then echo "$img"; exit 0; fi
@@ -31,6 +32,12 @@ start=$(date +%s)
 work=$cache/rootfs-$key.d
 rm -rf "$work" && mkdir -p "$cache"
 cp -a "$base" "$work"
+# As Buildroot leaves them (BR2_TARGET_GENERIC_HOSTNAME empty in the tree's
+# defconfigs; package/systemd's empty /etc/machine-id): no hostname, and a
+# machine ID each node's systemd makes at its first boot, from which
+# b4k-hostname.service names the node.
+rm -f "$work/etc/hostname"
+: >"$work/etc/machine-id"
 if [ -f "$kernel/modules.tar" ]; then
 	tar -C "$work" --keep-directory-symlink -xf "$kernel/modules.tar"
 	# as Buildroot's target-finalize does (LINUX_RUN_DEPMOD), with the userland's depmod
@@ -43,8 +50,8 @@ rsync -a --keep-dirlinks "$stage/root/" "$work/"
 # containernetworking-plugins into /usr/lib/cni.
 mkdir -p "$work/opt/cni/bin"
 for p in "$work"/usr/lib/cni/*; do ln -sf "/usr/lib/cni/${p##*/}" "$work/opt/cni/bin/${p##*/}"; done
-install -D -m 0644 "$tree/package/kubernetes/kubelet.service" "$work/usr/lib/systemd/system/kubelet.service"
-install -D -m 0644 "$tree/package/kubernetes/10-kubeadm.conf" \
+install -D -m 0600 "$tree/package/kubernetes/kubelet.service" "$work/usr/lib/systemd/system/kubelet.service"
+install -D -m 0600 "$tree/package/kubernetes/10-kubeadm.conf" \
 	"$work/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"
 rsync -a --ignore-times --keep-dirlinks --exclude .empty --exclude '*~' \
 	"$tree/board/common/rootfs-overlay/" "$work/"

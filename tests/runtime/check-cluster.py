@@ -6,8 +6,9 @@ the images bundle, under QEMU TCG; their only NIC is on a socket network of
 their own (no other network: nothing can be pulled), with the addresses
 192.168.100.1 and .2 that tests/runtime/test-rootfs gives their MACs.  Both
 nodes boot; node 1 runs k8s-init and, once its control plane has settled,
-node 2 takes the hostname b4k-node2 and runs the k8s-join command k8s-init
-printed.  Node 2 runs its two vCPUs on one host thread (TCG thread=single) at
+node 2 runs the k8s-join command k8s-init printed, with the bootstrap token in a
+file (k8s-join takes no token on its command line).  Each node named itself at
+its first boot from its machine ID (b4k-hostname.service): nothing is renamed.  Node 2 runs its two vCPUs on one host thread (TCG thread=single) at
 nice 5, so that on a 2-core host node 1's control plane gets most of the CPU;
 each step is followed by a "load:" line (host and guest load averages).
 Checks (pass/fail and wall time, to --results as JSON):
@@ -15,6 +16,7 @@ Checks (pass/fail and wall time, to --results as JSON):
   images-1, images-2  the bundle loaded
   k8s-init            on node 1
   settled-1           node 1 Ready and every pod on it Ready
+  names               the two nodes named themselves b4k-<8 hex>, differently
   k8s-join            on node 2
   nodes-ready         both nodes Ready
   vxlan               flannel's VXLAN device flannel.1 on both nodes
@@ -22,11 +24,16 @@ Checks (pass/fail and wall time, to --results as JSON):
   pod-2-to-1          and the other way round
   rwx-shared          a pod on node 2 writes to a ReadWriteMany volume (node 1's
                       NFS export), a pod on node 1 reads the same file back
+  nfs-outsider        NFS from node 2 with an address the cluster does not use
+                      (a network namespace on node 2, 192.168.100.77) is refused
+                      by node 1, while node 2's own mount of /data/nfs works
   no-pull             neither kubelet pulled an image
 """
 
 import argparse
 import os
+import re
+import shlex
 import socket
 import sys
 
@@ -114,12 +121,22 @@ def main():
                             "kubectl get pods -A --no-headers | wc -l", 1800)
         return rc == 0, "%s; %s pods Ready" % (out, pods.strip()) if rc == 0 else pods.replace("\n", " | ")[-500:]
 
+    def names():
+        got = []
+        for node in nodes:
+            rc, out = node.run("hostname", 60)
+            got.append(out.strip())
+        state["names"] = got
+        ok = all(re.fullmatch(r"b4k-[0-9a-f]{8}", n) for n in got) and got[0] != got[1]
+        return ok, "node 1 %s, node 2 %s" % tuple(got)
+
     def join():
-        if not state.get("join"):
-            return False, "k8s-init printed no k8s-join command"
-        rc, out = n2.run("hostnamectl set-hostname b4k-node2 && sed -i 's/b4k-node$/b4k-node2/' /etc/hosts && "
-                         "%s > /var/log/k8s-join.log 2>&1; rc=$?; tail -n 8 /var/log/k8s-join.log; test $rc -eq 0"
-                         % state["join"], 3600)
+        if not state.get("join") or not state.get("token"):
+            return False, "k8s-init printed no k8s-join command or no bootstrap token"
+        rc, out = n2.run("(umask 077 && echo %s > /run/b4k-token) && %s --token-file /run/b4k-token "
+                         "> /var/log/k8s-join.log 2>&1; rc=$?; rm -f /run/b4k-token; "
+                         "tail -n 8 /var/log/k8s-join.log; test $rc -eq 0"
+                         % (shlex.quote(state["token"]), state["join"]), 3600)
         return rc == 0, out.replace("\n", " | ")[-500:]
 
     def vxlan():
@@ -158,17 +175,52 @@ def main():
         return fn
 
     def rwx_shared():
+        name1, name2 = state["names"]
         ok, out = kube.pvc_bound(n1, "b4k-shared")
         if not ok:
             return False, "claim: " + out
         ok, written = kube.run_pod(n1, kube.pod("b4k-write-2", image, "cat /proc/sys/kernel/random/uuid > "
                                                 "/mnt/rwx/b4k && cat /mnt/rwx/b4k", claim="b4k-shared",
-                                                node_name="b4k-node2"))
+                                                node_name=name2))
         if not ok:
-            return False, "write on b4k-node2: " + written
+            return False, "write on %s: %s" % (name2, written)
         ok, read = kube.run_pod(n1, kube.pod("b4k-read-1", image, "cat /mnt/rwx/b4k", claim="b4k-shared",
-                                             node_name="b4k-node"))
-        return ok and read == written, "written on b4k-node2 %r, read on b4k-node %r" % (written, read)
+                                             node_name=name1))
+        return ok and read == written, "written on %s %r, read on %s %r" % (name2, written, name1, read)
+
+    def nfs_outsider():
+        """UNTESTED (written without a run): node 1 exports /data/nfs to the cluster's
+        nodes only (nfs-clients): a mount from node 2's own address works; from a network
+        namespace on node 2, routed onto the LAN with an address no node has (it must reach
+        node 1's API server port first, so that a broken set-up does not pass as a refusal), it is refused."""
+        server = "192.168.100.1"
+        rc, own = n2.run("mkdir -p /mnt/b4k-own && timeout 120 mount -t nfs4 -o vers=4.1,nosuid,nodev "
+                         "%s:/data/nfs /mnt/b4k-own && ls /mnt/b4k-own >/dev/null && umount /mnt/b4k-own "
+                         "&& echo own-mount-ok" % server, 300)
+        if rc != 0 or "own-mount-ok" not in own:
+            return False, "node 2's own mount failed: " + own.replace("\n", " | ")[-300:]
+        # veth into a namespace, routed by node 2 without NAT (proxy ARP answers for .77 on
+        # the LAN; docker's FORWARD policy is DROP, hence the two rules), so node 1 sees .77
+        dev = "$(ip -o -4 addr show | awk '$4 ~ /^192[.]168[.]100[.]/ {print $2; exit}')"
+        rc, out = n2.run(
+            "d=%s; ip netns add b4k-out && ip link add b4k-out0 type veth peer name b4k-out1 && "
+            "ip link set b4k-out1 netns b4k-out && ip addr add 192.168.100.254/32 dev b4k-out0 && "
+            "ip link set b4k-out0 up && ip route add 192.168.100.77/32 dev b4k-out0 && "
+            "ip -n b4k-out addr add 192.168.100.77/32 dev b4k-out1 && ip -n b4k-out link set b4k-out1 up && "
+            "ip -n b4k-out route add 192.168.100.254/32 dev b4k-out1 && "
+            "ip -n b4k-out route add default via 192.168.100.254 && "
+            "sysctl -qw net.ipv4.conf.$d.proxy_arp=1 && "
+            "iptables -I FORWARD -s 192.168.100.77 -j ACCEPT && iptables -I FORWARD -d 192.168.100.77 -j ACCEPT && "
+            "mkdir -p /mnt/b4k-out && "
+            "(ip netns exec b4k-out timeout 10 bash -c 'exec 3<>/dev/tcp/%s/6443' && echo outsider-reaches-node-1; "
+            "ip netns exec b4k-out timeout 60 mount -t nfs4 -o vers=4.1,retry=0 %s:/data/nfs /mnt/b4k-out "
+            "&& echo OUTSIDER-MOUNTED && umount /mnt/b4k-out || echo outsider-refused); "
+            "iptables -D FORWARD -s 192.168.100.77 -j ACCEPT; iptables -D FORWARD -d 192.168.100.77 -j ACCEPT; "
+            "sysctl -qw net.ipv4.conf.$d.proxy_arp=0; ip link del b4k-out0; ip netns del b4k-out"
+            % (dev, server, server), 300)
+        ok = "outsider-reaches-node-1" in out and "outsider-refused" in out and "OUTSIDER-MOUNTED" not in out
+        return ok, \
+            "own: ok; outsider 192.168.100.77: %s" % out.replace("\n", " | ")[-300:]
 
     def no_pull():
         outs = [kube.no_pull(node) for node in nodes]
@@ -180,12 +232,14 @@ def main():
         # API server was killed by its liveness probe and k8s-join's TLS bootstrap timed out);
         # joining right after k8s-init, while node 1 still started its add-ons, failed the same way.
         steps = [("boot-1", boot(n1)), ("images-1", images(n1)), ("boot-2", boot(n2)), ("images-2", images(n2)),
-                 ("k8s-init", lambda: kube.init(n1, state)), ("settled-1", settled), ("k8s-join", join),
+                 ("names", names), ("k8s-init", lambda: kube.init(n1, state)), ("settled-1", settled),
+                 ("k8s-join", join),
                  ("nodes-ready", lambda: kube.ready(n1, state, count=2))]
         if all(step(name, fn) for name, fn in steps):
-            for name, fn in [("vxlan", vxlan), ("pod-1-to-2", fetch("b4k-node", "web-2", "b4k-node2")),
-                             ("pod-2-to-1", fetch("b4k-node2", "web-1", "b4k-node")),
-                             ("rwx-shared", rwx_shared), ("no-pull", no_pull)]:
+            name1, name2 = state["names"]
+            for name, fn in [("vxlan", vxlan), ("pod-1-to-2", fetch(name1, "web-2", name2)),
+                             ("pod-2-to-1", fetch(name2, "web-1", name1)),
+                             ("rwx-shared", rwx_shared), ("nfs-outsider", nfs_outsider), ("no-pull", no_pull)]:
                 step(name, fn)
         if not all(r["pass"] for r in results):
             for node in nodes:

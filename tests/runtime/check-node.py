@@ -21,6 +21,10 @@ With --e2e, before the reboot checks:
   rwx-pvc         a ReadWriteMany claim of the default StorageClass is Bound
   rwx-write       a pod writes a file to it (the node's own NFS export)
   rwx-read        a second pod reads the file back
+  kube-bench      (UNTESTED) kube-bench (CIS 1.12) on the node: no FAIL in the
+                  worker-node section; the control-plane section's counts printed
+  ssh-audit       (UNTESTED, with --ssh-audit) ssh-audit from the host against the
+                  node's sshd (QEMU forwards a local port to it): no "fail" item
 and after them:
   cluster-back    the node is Ready again, with a heartbeat from after the reboot
   rwx-kept        a third pod reads the same file back
@@ -58,6 +62,15 @@ def required_from_validators(path):
     return out
 
 
+def free_tcp_port():
+    """A TCP port on 127.0.0.1 nobody uses now, for QEMU's forward to the node's sshd."""
+    s = __import__("socket").socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kernel-config", required=True, help="the .config the kernel was built with")
@@ -69,11 +82,17 @@ def main():
     ap.add_argument("--lint", help="command taking the read-back config as its last argument "
                     "(b4k lint-kernel --requirements board/common/kernel-requirements.toml --config)")
     ap.add_argument("--e2e", action="store_true", help="kubeadm init, node Ready, CoreDNS, RWX volume")
+    ap.add_argument("--ssh-audit", help="an ssh-audit command (PyPI's ssh-audit) to run against the node's sshd")
     common_args(ap)
     a = ap.parse_args()
     images = bundle_images(ap, a, a.e2e)
 
-    cmd = qemu_pc(a.disk, a.data, a.iso, "user,restrict=on", "", a.mem)
+    netdev = "user,restrict=on"
+    if a.ssh_audit:
+        # restrict=on keeps the guest off every network; a forwarded port still reaches it
+        ssh_port = free_tcp_port()
+        netdev += ",hostfwd=tcp:127.0.0.1:%d-:22" % ssh_port
+    cmd = qemu_pc(a.disk, a.data, a.iso, netdev, "", a.mem)
     node = Node(cmd, a.log)
     results = []
 
@@ -184,6 +203,31 @@ def main():
             state["written"] = out
         return ok, out
 
+    def kube_bench():
+        """UNTESTED. kube-bench (build-pieces.sh puts it and its cfg/ into the image) with
+        the CIS 1.12 benchmark: the worker-node section has no FAIL (WARN are the
+        benchmark's manual checks); the control-plane section's counts are reported."""
+        rc, out = node.run("(command -v kube-bench >/dev/null || { echo 'no kube-bench in the image "
+                           "(build-pieces.sh: B4K_GIT_DIR/kube-bench)'; exit 1; }; "
+                           "for t in node master; do kube-bench run --config-dir /etc/kube-bench/cfg "
+                           "--benchmark cis-1.12 --targets $t --noremediations > /tmp/kb-$t.txt 2>&1; done; "
+                           "grep -h '^\\[FAIL\\]' /tmp/kb-node.txt; "
+                           "for t in node master; do echo \"$t: $(grep -h -E '^[0-9]+ checks (PASS|FAIL|WARN|INFO)' "
+                           "/tmp/kb-$t.txt | tr '\\n' ' ')\"; done)", 900)
+        summary = " | ".join(line for line in out.splitlines() if line.strip())
+        counts = re.search(r"node: .*?(\d+) checks FAIL", out)
+        return rc == 0 and counts is not None and counts.group(1) == "0", summary[-700:]
+
+    def ssh_audit():
+        """UNTESTED. ssh-audit from the host against the node's sshd: no "[fail]" item."""
+        r = subprocess.run(shlex.split(a.ssh_audit) + ["-n", "127.0.0.1:%d" % ssh_port],
+                           capture_output=True, text=True, timeout=300)
+        fails = [line.strip() for line in r.stdout.splitlines() if "[fail]" in line]
+        warns = sum("[warn]" in line for line in r.stdout.splitlines())
+        if "banner" not in r.stdout:
+            return False, "no answer from sshd: " + (r.stdout + r.stderr)[-300:]
+        return not fails, "%d fail, %d warn%s" % (len(fails), warns, (": " + "; ".join(fails)) if fails else "")
+
     try:
         node.start()
         if check("boot", boot):
@@ -201,6 +245,10 @@ def main():
                     if not check(name, fn):
                         e2e = False
                         break
+                if e2e:
+                    check("kube-bench", kube_bench)
+            if a.ssh_audit:
+                check("ssh-audit", ssh_audit)
             if e2e and check("reboot", reboot):
                 check("images-kept", images_kept)
                 check("data-kept", data_kept)

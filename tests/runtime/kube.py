@@ -71,13 +71,17 @@ def run_pod(node, obj, timeout=1800):
 
 
 def init(node, state):
-    """`k8s-init` (kubeadm init, flannel, csi-driver-nfs, StorageClass); state["init"] = its start."""
+    """`k8s-init` (kubeadm init, flannel, csi-driver-nfs, StorageClass); state["init"] = its start,
+    state["join"] the k8s-join command it printed, state["token"] the bootstrap token."""
     state["init"] = time.monotonic()
     rc, out = node.run("k8s-init > /var/log/k8s-init.log 2>&1; rc=$?; tail -n 15 /var/log/k8s-init.log; "
                        "test $rc -eq 0", 3600)
     join = [x for x in out.splitlines() if x.startswith("k8s-join ")]
     state["join"] = join[-1] if join else None
-    return rc == 0, out.replace("\n", " | ")[-600:]
+    # k8s-init prints the bootstrap token on a line of its own, not in the command
+    token = [x.rsplit(" ", 1)[-1] for x in out.splitlines() if x.startswith("bootstrap token ")]
+    state["token"] = token[-1] if token else None
+    return rc == 0, out.replace(state["token"] or "\0", "<token>").replace("\n", " | ")[-600:]
 
 
 def ready(node, state, count=1, since_boot=False, timeout=1800):

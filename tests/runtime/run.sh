@@ -81,7 +81,9 @@ if [ -n "$image_dir" ]; then
 	rootfs=$image_dir/rootfs.ext4
 	disk=$image_dir/disk.img
 else
-	rootfs=$(ROOT_FS_SIZE=${ROOT_FS_SIZE:-1G} "$here/build-rootfs.sh" "$base" "$kernel" "$stage")
+	# The bundle's list is baked into the rootfs, as a build after `make images.iso` does.
+	rootfs=$(B4K_IMAGES_MANIFEST=$run/MANIFEST ROOT_FS_SIZE=${ROOT_FS_SIZE:-1G} \
+		"$here/build-rootfs.sh" "$base" "$kernel" "$stage")
 	log "rootfs $rootfs ($(($(t) - s)) s)"
 
 	# The pc disk image as Buildroot's post-image script makes it: the inputs laid
@@ -113,9 +115,19 @@ sv=$(sed -n 's/^[[:space:]]*k8s.io\/system-validators \(v[0-9.]*\)$/\1/p' \
 svdir=$(cd "$run" && GOFLAGS=-mod=mod go mod download -json "k8s.io/system-validators@$sv" |
 	sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
 
+# ssh-audit (PyPI) for the e2e lane's ssh-audit check, in a venv of the cache
+# (UNTESTED: written without a run).
+audit=$cache/ssh-audit/bin/ssh-audit
+if [ "$mode" = e2e ] && [ ! -x "$audit" ]; then
+	if ! { /usr/bin/python3 -m venv "$cache/ssh-audit" && "$cache/ssh-audit/bin/pip" -q install ssh-audit; }; then
+		log "ssh-audit: could not install it from PyPI; its check is left out"
+	fi
+fi
+
 case $mode in
 cheap | e2e)
 	if [ "$mode" = e2e ]; then set -- --e2e; else set --; fi
+	if [ "$mode" = e2e ] && [ -x "$audit" ]; then set -- "$@" --ssh-audit "$audit"; fi
 	/usr/bin/python3 "$here/check-node.py" "$@" --disk "$run/disk.img" --kernel-config "$kconfig" \
 		--validators "$svdir/validators/types_unix.go" --rootfs-size "$(stat -c %s "$rootfs")" \
 		--data "$run/data.img" --iso "$iso" --manifest "$run/MANIFEST" \
