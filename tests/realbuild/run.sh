@@ -115,6 +115,19 @@ sizes() {
 
 boot() {
 	[ -f "$out/images/disk.img" ] || { log "no $out/images/disk.img: run the build step first"; exit 1; }
+	PATH=$cache/hostbin:$PATH
+	export PATH
+	# As a user does: `make images.iso`, then `make` bakes the bundle's list
+	# into the image (board/common/post-build.sh), then boot with the disc.
+	s=$(t)
+	iso=$("$tree/tests/runtime/run.sh" bundle | tail -n 1)
+	xorriso -osirrox on -indev "$iso" -extract /MANIFEST "$cache/images.manifest" 2>/dev/null
+	if ! B4K_IMAGES_MANIFEST=$cache/images.manifest BRMAKE >"$cache/build-manifest.log" 2>&1; then
+		tail -n 40 "$cache/build-manifest.log"
+		log "make with the bundle's list failed: $cache/build-manifest.log"
+		exit 1
+	fi
+	log "bundle $iso baked into the image ($(($(t) - s)) s)"
 	for config in "$out"/build/linux-*/.config; do :; done
 	B4K_IMAGE_DIR=$out/images B4K_KERNEL_CONFIG=$config "$tree/tests/runtime/run.sh" e2e
 }

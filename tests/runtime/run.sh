@@ -7,6 +7,7 @@
 #   tests/runtime/run.sh cheap     kernel config, boot, docker, images bundle, storage
 #   tests/runtime/run.sh e2e       also k8s-init, node Ready, CoreDNS, a ReadWriteMany
 #                                  volume, and all of it again after a reboot
+#   tests/runtime/run.sh bundle    only the images ISO of the pieces (its path last)
 #   tests/runtime/run.sh cluster   two nodes on a private QEMU network: k8s-init,
 #                                  k8s-join, pod to pod over flannel VXLAN, a shared RWX volume
 # Needs no network once the caches under $B4K_CACHE (default
@@ -24,7 +25,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
 mode=${1:-cheap}
-case $mode in cheap | e2e | cluster) ;; *) echo "usage: $0 cheap|e2e|cluster" >&2; exit 2 ;; esac
+case $mode in cheap | e2e | cluster | bundle) ;; *) echo "usage: $0 cheap|e2e|cluster|bundle" >&2; exit 2 ;; esac
 cache=${B4K_CACHE:-$HOME/.cache/b4k/runtime}
 run=${B4K_RUN_DIR:-$(mktemp -d /tmp/b4k-runtime.XXXXXX)}
 mkdir -p "$run"
@@ -32,7 +33,9 @@ t() { date +%s; }
 log() { echo "runtime: $*"; }
 
 image_dir=${B4K_IMAGE_DIR:-}
-if [ -n "$image_dir" ]; then
+if [ "$mode" = bundle ]; then
+	:
+elif [ -n "$image_dir" ]; then
 	kconfig=${B4K_KERNEL_CONFIG:?B4K_IMAGE_DIR needs B4K_KERNEL_CONFIG, the kernel .config of that image}
 else
 	s=$(t); kernel=$("$here/build-kernel.sh"); log "kernel $kernel ($(($(t) - s)) s; bzImage $(stat -c %s "$kernel/bzImage") bytes)"
@@ -73,6 +76,9 @@ if [ ! -f "$iso" ]; then
 fi
 log "images $iso ($(($(t) - s)) s): $(grep -c ' real$' "$iso.made") real, $(grep -c ' stand-in$' "$iso.made") stand-in"
 xorriso -osirrox on -indev "$iso" -extract /MANIFEST "$run/MANIFEST" 2>/dev/null
+# bundle: only the images ISO (its path on the last line); the real-build lane
+# bakes its MANIFEST into the image before booting it.
+if [ "$mode" = bundle ]; then echo "$iso"; exit 0; fi
 
 b4k=${B4K:-$tree/target/debug/b4k}
 [ -x "$b4k" ] || (cd "$tree" && nice -n 15 cargo build -q -p b4k)
