@@ -38,6 +38,7 @@ BRMAKE() { make -C "$br" O="$out" BR2_EXTERNAL="$tree" "$@"; }
 
 prepare() {
 	s=$(t)
+	"$tree/scripts/install-host-deps" "$here/host-deps.txt" "$tree"/scripts/host-deps.d/*.txt
 	"$here/hosttools.sh" "$cache"
 	PATH=$cache/hostbin:$PATH
 	export PATH
