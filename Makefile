@@ -10,6 +10,7 @@
 #   make check-runtime    the runtime lane in QEMU: boot, docker, bundle, storage
 #   make check-e2e        the runtime lane: kubeadm init, node Ready, CoreDNS, RWX volume, reboot
 #   make check-cluster    the runtime lane, two nodes: k8s-join, pod to pod over VXLAN, shared RWX
+#   make check-build      the real-build lane: Buildroot builds pc_defconfig offline, then check-e2e on it
 #
 # This tree is a BR2_EXTERNAL: Buildroot-native users can ignore this file and run
 #   make -C /path/to/buildroot BR2_EXTERNAL=$(CURDIR) pc_defconfig
@@ -33,7 +34,7 @@ O ?= $(CURDIR)/output/$(BOARD)
 IMAGES := $(O)/images
 BR := $(MAKE) -C $(BUILDROOT_DIR) O=$(O) BR2_EXTERNAL=$(CURDIR)
 
-.PHONY: all build config buildroot run images.iso sbom check check-runtime check-e2e check-cluster menuconfig savedefconfig clean
+.PHONY: all build config buildroot run images.iso sbom check check-runtime check-e2e check-cluster check-build menuconfig savedefconfig clean
 
 all: build
 
@@ -110,6 +111,14 @@ check-e2e:
 
 check-cluster:
 	tests/runtime/run.sh cluster
+
+# The real-build lane (tests/realbuild/run.sh; a test harness, not a product
+# path): Buildroot at BUILDROOT_DIR builds configs/pc_defconfig offline with the
+# substitutions listed in its provenance table, then the runtime lane's e2e
+# checks run on the disk.img it made. Hours; caches in ~/.cache/b4k/realbuild.
+check-build:
+	@test -f "$(BUILDROOT_DIR)/Makefile" || { echo "check-build: set BUILDROOT_DIR to a Buildroot $(BUILDROOT_VERSION) checkout" >&2; exit 1; }
+	BUILDROOT_DIR=$(BUILDROOT_DIR) tests/realbuild/run.sh all
 
 clean:
 	rm -rf $(O)
