@@ -13,6 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
 cache=${1:?usage: $0 CACHE}
 version=$("$tree/scripts/mk-version" "$tree/package/kubernetes/kubernetes.mk")
+version=${version#v}
 stage=$("$tree/tests/runtime/build-pieces.sh" node)
 dest=$cache/overrides/.trees/kubernetes-$version
 if [ ! -d "$dest" ]; then
@@ -20,6 +21,7 @@ if [ ! -d "$dest" ]; then
 	for b in kubeadm kubelet kubectl; do cp "$stage/root/usr/bin/$b" "$dest.tmp/$b"; done
 	mod=$(cd "$dest.tmp" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@v$version" |
 		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
+	[ -f "$mod/LICENSE" ] || { echo "kubernetes: no k8s.io/kubernetes@v$version from the Go module proxy" >&2; exit 1; }
 	cp "$mod/LICENSE" "$dest.tmp/LICENSE"
 	chmod -R u+w "$dest.tmp"
 	mv "$dest.tmp" "$dest"
