@@ -3,7 +3,8 @@
 
 Usage:
   overrides.py --buildroot DIR --external TREE --show-info FILE --cache CACHE
-               [--only PKG ...] [--recipes DIR] [--global-patch-dir DIR ...]
+               [--only PKG ...] [--recipes DIR] [--special DIR]
+               [--global-patch-dir DIR ...]
                [--list]
 
 For every package of `make show-info` (FILE) with a download that is not
@@ -106,7 +107,8 @@ kind = "git": a GitHub repository brought to /work/.mirror/<owner>+<name>/repo
 by the `fetch` tool (the script cannot fetch: it names the missing mirror).
   repo        "owner/name"
   tag         a tag, branch or commit, or a list tried in order; "{version}"
-              is replaced by Buildroot's version
+              is replaced by Buildroot's version, "{version_dashed}" by it
+              with '-' for '.' (nfs-utils-2-8-6)
   version     the upstream version the tag stands for (default: Buildroot's
               version if the tag used contains "{version}", else the tag)
   The tree is `git archive` of that commit (no .git directory).  Blobs the
@@ -133,7 +135,9 @@ with the environment above plus
   script      the script's file name under tests/realbuild/special/
   version     optional: the version used, when INFO does not say
   A non-zero exit fails the recipe (the tree is discarded).  The script's
-  content is part of the recipe key: editing it rebuilds the tree.
+  content, and that of the files of special/ whose names it contains (a
+  sourced lib.sh), is part of the recipe key: editing them rebuilds the
+  tree.  A script's tree is .trees/<recipe> (no version in the name).
 
 Patches
 -------
@@ -166,9 +170,11 @@ Exit status: 0 when every recipe processed is ready, 1 when one failed,
 command output to stderr.  --list prints which packages need an override and
 which recipe serves them, and changes nothing.
 
-Host tools (Debian): patch, rsync, git, xz-utils, bzip2, lzip, zstd, curl or
-python3's urllib (used), autoconf, automake, libtool, autopoint, gettext,
-pkgconf, texinfo -- for the recipes' prepare steps.
+Host tools (Debian packages): patch, git, tar, xz-utils, bzip2, lzip, zstd,
+dpkg (version comparison); for the recipes' prepare steps autoconf,
+automake, libtool, libltdl-dev (ltdl.m4: LT_SYS_SYMBOL_USCORE), autopoint,
+gettext, pkgconf, gtk-doc-tools (gtkdocize: util-linux and kmod from git),
+texinfo (makeinfo: libffi's manual), gcc and make (sqlite's amalgamation).
 """
 
 import argparse
@@ -574,12 +580,12 @@ def resolve_git(recipe, br_version, ctx):
         raise Failed(f"no mirror {mirror}: fetch github:{repo} with the fetch tool")
     tags = recipe["tag"] if isinstance(recipe["tag"], list) else [recipe["tag"]]
     for t in tags:
-        ref = t.replace("{version}", br_version)
+        ref = t.replace("{version}", br_version).replace("{version_dashed}", re.sub(r"[.]", "-", br_version))
         r = subprocess.run(["git", "-C", mirror, "rev-parse", "--verify", "-q", ref + "^{commit}"],
                            capture_output=True, text=True)
         if r.returncode == 0:
             commit = r.stdout.strip()
-            version = recipe.get("version") or (br_version if "{version}" in t else ref)
+            version = recipe.get("version") or (br_version if "{version" in t else ref)
             missing = missing_blobs(mirror, commit)
             res = Resolved(version, version == br_version,
                            f"github git archive {repo} {ref} ({commit[:12]})",
@@ -646,9 +652,15 @@ def resolve_script(recipe, br_version, ctx):
     if not os.path.isfile(script):
         raise Failed(f"{script} does not exist")
     content = open(script, "rb").read()
+    # the script and the files of special/ it names (a sourced lib.sh) make the key
+    used = {recipe["script"]: hashlib.sha256(content).hexdigest()}
+    for n in sorted(os.listdir(ctx.special)):
+        path = os.path.join(ctx.special, n)
+        if n not in used and os.path.isfile(path) and n.encode() in content:
+            used[n] = sha256_file(path)
     version = recipe.get("version") or br_version
     res = Resolved(version, version == br_version, f"script {recipe['script']}",
-                   {"script": hashlib.sha256(content).hexdigest()}, None)
+                   {"script": used}, None)
     res.make = functools.partial(make_script, script, res, ctx, recipe)
     return res
 
@@ -781,7 +793,7 @@ class Context:
         self.buildroot = os.path.abspath(args.buildroot)
         self.external = os.path.abspath(args.external)
         self.show_info = os.path.abspath(args.show_info)
-        self.special = os.path.join(HERE, "special")
+        self.special = os.path.abspath(args.special)
         self.global_dirs = [os.path.abspath(d) for d in args.global_patch_dir] or \
             [os.path.join(self.external, "board", "common", "patches")]
         self.debian = DebianIndex(self.cache)
@@ -977,7 +989,8 @@ def process_recipe(recipe, pkgs, ctx):
     stamps = {}
     for pl, members in ordered:
         members.sort()
-        name = f"{recipe['_name']}-{res.version}"
+        # a script says its version only once it ran: its trees go by recipe name
+        name = recipe["_name"] if recipe["kind"] == "script" else f"{recipe['_name']}-{res.version}"
         if len(ordered) > 1:
             name += "+" + ctx.packages[members[0]].rawname
         key = recipe_key(recipe, res, pl)
@@ -991,6 +1004,7 @@ def process_recipe(recipe, pkgs, ctx):
             log(f"== {recipe['_name']}: making tree {name} for {' '.join(members)}")
             if os.path.exists(stamp_path):
                 os.unlink(stamp_path)
+            shutil.rmtree(os.path.join(ctx.trees, name), ignore_errors=True)
             if res.make is None:
                 raise Failed("nothing to make")
             presult = build_tree(name, recipe, res, pl, members, ctx)
@@ -1007,15 +1021,20 @@ def process_recipe(recipe, pkgs, ctx):
     return stamps
 
 
-def write_provenance(pkg, stamp, ctx):
+def write_provenance(pkg, stamp, bad, ctx):
+    """One row per download of pkg; bad: its files that are not byte-identical."""
     tree = os.path.join(ctx.trees, stamp["tree"])
     for d in pkg.downloads:
         row = {"package": pkg.name, "file": d["source"], "how": "override",
                "from": stamp["from"], "version": stamp["version"],
                "same_version": stamp["same_version"], "patches": stamp["patches"],
                "recipe": stamp["recipe"], "tree": tree}
-        if stamp.get("note"):
-            row["note"] = stamp["note"]
+        notes = [stamp["note"]] if stamp.get("note") else []
+        if d["source"] not in bad:
+            notes.append(f"{d['source']} itself can be had byte-identical, but the package is "
+                         f"overridden for {', '.join(bad)}: the override tree holds its content too")
+        if notes:
+            row["note"] = "; ".join(notes)
         write_atomic(os.path.join(ctx.cache, "provenance", f"{pkg.name}__{d['source']}.json"),
                      json.dumps(row, indent=1, sort_keys=True) + "\n")
 
@@ -1084,6 +1103,7 @@ def main():
     ap.add_argument("--cache", required=True)
     ap.add_argument("--only", nargs="+", default=[])
     ap.add_argument("--recipes", default=os.path.join(HERE, "overrides.d"))
+    ap.add_argument("--special", default=os.path.join(HERE, "special"))
     ap.add_argument("--global-patch-dir", action="append", default=[])
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
@@ -1125,7 +1145,7 @@ def main():
                 summary.append((p, rname, "FAILED", str(e)[:60], "", ""))
             continue
         for p, st in sorted(stamps.items()):
-            write_provenance(ctx.packages[p], st, ctx)
+            write_provenance(ctx.packages[p], st, need[p], ctx)
             pr = st["patches"]
             summary.append((p, rname, st["version"], "same" if st["same_version"] else "OTHER",
                             f"{len(pr.get('applied', []))}/{len(pr.get('failed', []))}"
