@@ -165,6 +165,10 @@ Provenance row
    "tree": "CACHE/overrides/.trees/xz-5.8.3", "recipe": "xz",
    "note": "..."}
 
+One run at a time: a run holds CACHE/overrides/.lock (flock) and a second
+one waits.  A tree is replaced by rename, so a build that rsyncs it sees
+the old or the new one.
+
 Exit status: 0 when every recipe processed is ready, 1 when one failed,
 2 on a usage or recipe error.  A summary table goes to stdout, progress and
 command output to stderr.  --list prints which packages need an override and
@@ -178,6 +182,7 @@ texinfo (makeinfo: libffi's manual), gcc and make (sqlite's amalgamation).
 """
 
 import argparse
+import fcntl
 import fnmatch
 import functools
 import glob
@@ -951,14 +956,19 @@ def build_tree(name, recipe, res, patches, members, ctx):
             shutil.rmtree(d, ignore_errors=True)
         raise
     shutil.rmtree(tmp + ".src", ignore_errors=True)
-    shutil.rmtree(final, ignore_errors=True)
+    old = f"{final}.old{os.getpid()}"
+    if os.path.isdir(final):
+        os.rename(final, old)
     os.rename(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
     return presult
 
 
 def recipe_key(recipe, res, patches):
     h = hashlib.sha256()
-    h.update(json.dumps({"format": FORMAT, "recipe": recipe, "source": res.identity},
+    # which packages use the tree does not change it: "packages" stays out
+    table = {k: v for k, v in recipe.items() if k != "packages"}
+    h.update(json.dumps({"format": FORMAT, "recipe": table, "source": res.identity},
                         sort_keys=True).encode())
     for shown, path in patches:
         h.update(shown.encode() + b"\0" + open(path, "rb").read() + b"\0")
@@ -1004,7 +1014,6 @@ def process_recipe(recipe, pkgs, ctx):
             log(f"== {recipe['_name']}: making tree {name} for {' '.join(members)}")
             if os.path.exists(stamp_path):
                 os.unlink(stamp_path)
-            shutil.rmtree(os.path.join(ctx.trees, name), ignore_errors=True)
             if res.make is None:
                 raise Failed("nothing to make")
             presult = build_tree(name, recipe, res, pl, members, ctx)
@@ -1126,7 +1135,24 @@ def main():
         for p in sorted(need):
             print(f"{p:32} {owner.get(p, '-'):24} {' '.join(need[p])}")
         return 0
+    os.makedirs(ctx.trees, exist_ok=True)
+    with open(os.path.join(ctx.cache, "overrides", ".lock"), "w") as lock:
+        if not try_lock(lock):
+            log("waiting for CACHE/overrides/.lock (another overrides.py runs)")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        return run_recipes(args, ctx, recipes, owner, need)
 
+
+def try_lock(lock):
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def run_recipes(args, ctx, recipes, owner, need):
+    """Make the trees of the recipes that serve packages in need; the exit status."""
     todo = {}
     for p in sorted(need):
         if args.only and p not in args.only:
