@@ -986,19 +986,22 @@ def link(path, target):
 
 
 def process_recipe(recipe, pkgs, ctx):
-    """Make (or keep) the trees of one recipe for pkgs; {pkg: stamp}."""
-    br_version = ctx.packages[pkgs[0]].version
-    res = resolve(recipe, br_version, ctx)
+    """Make (or keep) the trees of one recipe for pkgs; {pkg: stamp}.
+
+    Trees, their names and content depend on all the recipe's packages in
+    show-info, not on which of them are asked for (--only)."""
+    res = resolve(recipe, ctx.br_version(recipe), ctx)
     groups = {}
-    for p in pkgs:
+    for p in sorted(p for p in recipe["packages"] if p in ctx.packages):
         pl = patch_list(ctx.packages[p], ctx.global_dirs, ctx.buildroot, ctx.external)
         sig = hashlib.sha256(json.dumps(
             [(s, sha256_file(path)) for s, path in pl]).encode()).hexdigest()
         groups.setdefault(sig, (pl, []))[1].append(p)
-    ordered = sorted(groups.values(), key=lambda g: sorted(g[1])[0])
+    ordered = sorted(groups.values(), key=lambda g: g[1][0])
     stamps = {}
     for pl, members in ordered:
-        members.sort()
+        if not set(members) & set(pkgs):
+            continue
         # a script says its version only once it ran: its trees go by recipe name
         name = recipe["_name"] if recipe["kind"] == "script" else f"{recipe['_name']}-{res.version}"
         if len(ordered) > 1:
@@ -1025,8 +1028,9 @@ def process_recipe(recipe, pkgs, ctx):
         else:
             log(f"== {recipe['_name']}: tree {name} is up to date")
         for p in members:
-            link(os.path.join(ctx.cache, "overrides", p), os.path.join(".trees", name))
-            stamps[p] = stamp
+            if p in pkgs:
+                link(os.path.join(ctx.cache, "overrides", p), os.path.join(".trees", name))
+                stamps[p] = stamp
     return stamps
 
 
