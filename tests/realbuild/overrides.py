@@ -30,10 +30,13 @@ through BR2_PACKAGE_OVERRIDE_FILE:
                                        the package's downloads)
 
 "Not byte-identical": the download is listed in CACHE/not-identical.txt when
-that file exists (a line names the file and/or the package, first field
-wins: `<pkg> <file> ...` or `<file>`; `#` starts a comment); otherwise the
+that file exists (lines `<pkg> <file> [what was tried]`, `<pkg>` alone for
+all its downloads, or `<file>` alone; `#` starts a comment); otherwise the
 file CACHE/dl/<dl_dir>/<file> is missing or fails a hash line of the
 package's .hash files.  `local` site downloads are never overridden here.
+
+--only PKG ...: make the trees of just these packages' recipes; override.mk
+still lists every ready tree of every package that needs one.
 
 Recipes
 -------
@@ -124,8 +127,8 @@ kind = "archive": a tarball already on disk.
   version     the upstream version it holds (required)
   from        provenance text (default: the path)
 
-kind = "script": tests/realbuild/special/<script> is run (by its #! line)
-with the environment above plus
+kind = "script": tests/realbuild/special/<script> (or --special DIR) is run,
+by its #! line, in DEST, with the environment above plus
   DEST        an empty directory: fill it with the source tree
   INFO        a file the script may write: a JSON object with any of
               "from", "version", "same_version" (bool), "note",
@@ -154,6 +157,8 @@ listed in "applied" (and in "fuzzed" when it needed fuzz), one that is
 already in the source (its reverse applies) is listed in "already_in_source",
 any other is listed in "failed" and not applied at all.  Packages of one
 recipe whose patch sets differ get separate trees (<tree>+<rawname>).
+The libtool patch (see libtool_patch) is listed like the others, as
+"support/libtool/buildroot-libtool-<v>.patch (<path of ltmain.sh>)".
 
 Provenance row
 --------------
@@ -164,6 +169,8 @@ Provenance row
                "already_in_source": [...]},
    "tree": "CACHE/overrides/.trees/xz-5.8.3", "recipe": "xz",
    "note": "..."}
+A package with several downloads gets a row for each, also for a file that
+is itself byte-identical (the note says so): the override replaces them all.
 
 One run at a time: a run holds CACHE/overrides/.lock (flock) and a second
 one waits.  A tree is replaced by rename, so a build that rsyncs it sees
@@ -909,6 +916,15 @@ def libtool_patch(tree, ctx):
     return res
 
 
+def clean_scratch(tmp):
+    """Remove what making tmp left beside it (tmp.src, its .x, .tar, .info.json)."""
+    for p in glob.glob(glob.escape(tmp) + ".src*"):
+        if os.path.isdir(p) and not os.path.islink(p):
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            os.unlink(p)
+
+
 def build_tree(name, recipe, res, patches, members, ctx):
     """Make .trees/<name> from scratch; return the patch results."""
     final = os.path.join(ctx.trees, name)
@@ -947,15 +963,15 @@ def build_tree(name, recipe, res, patches, members, ctx):
                     os.unlink(p)
         if wants_libtool_patch(recipe, members, ctx):
             lt = libtool_patch(tmp, ctx)
-            presult["applied"] += lt["applied"]
-            presult["failed"] += lt["failed"]
+            presult.setdefault("applied", []).extend(lt["applied"])
+            presult.setdefault("failed", []).extend(lt["failed"])
         for info in info_stubs:
             os.utime(info)
     except BaseException:
-        for d in (tmp, tmp + ".src"):
-            shutil.rmtree(d, ignore_errors=True)
+        clean_scratch(tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
-    shutil.rmtree(tmp + ".src", ignore_errors=True)
+    clean_scratch(tmp)
     old = f"{final}.old{os.getpid()}"
     if os.path.isdir(final):
         os.rename(final, old)
