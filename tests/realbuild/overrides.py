@@ -209,7 +209,9 @@ FORMAT = 2  # bump when the way trees are made changes: every tree is rebuilt
 DEBIAN = "http://deb.debian.org/debian"
 DEFAULT_SUITES = ["trixie", "trixie-updates", "trixie-backports", "sid",
                   "experimental", "bookworm", "bookworm-backports"]
-MIRRORS = "/work/.mirror"
+# Git mirrors of GitHub repositories (<owner>+<name>/repo, as the search
+# tool's fetch lays them out): B4K_MIRROR_DIR, as tests/realbuild/run.sh.
+MIRRORS = os.environ.get("B4K_MIRROR_DIR", "/work/.mirror")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 

@@ -19,7 +19,7 @@
 # Environment: BUILDROOT_DIR (a Buildroot 2026.02.x checkout, required),
 # B4K_REALBUILD_CACHE (default ~/.cache/b4k/realbuild: downloads, overrides,
 # toolchain, output; kept between runs, so a second run rebuilds only what
-# changed), B4K_GIT_DIR (git mirrors of GitHub repositories, owner+name/repo
+# changed), B4K_MIRROR_DIR (git mirrors of GitHub repositories, owner+name/repo
 # layout, default /work/.mirror), JOBS (default: nproc).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,7 +29,8 @@ case $step in prepare | build | boot | all) ;; *) echo "usage: $0 [prepare|build
 : "${BUILDROOT_DIR:?set BUILDROOT_DIR to a Buildroot 2026.02.x checkout}"
 br=$(cd "$BUILDROOT_DIR" && pwd)
 cache=${B4K_REALBUILD_CACHE:-$HOME/.cache/b4k/realbuild}
-gitdir=${B4K_GIT_DIR:-/work/.mirror}
+gitdir=${B4K_MIRROR_DIR:-/work/.mirror}
+export B4K_MIRROR_DIR="$gitdir"
 out=$cache/output
 mkdir -p "$cache/dl" "$cache/overrides" "$cache/provenance"
 t() { date +%s; }

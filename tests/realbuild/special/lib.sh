@@ -6,11 +6,11 @@
 #   CACHE=/path/to/cache DEST=/empty/dir [INFO=file.json] [RECIPE=name] special/<x>.sh
 # Downloads are kept in CACHE/src/debian/ and checked against the sha256 that
 # Debian's Sources index gives for them; GitHub repositories are read from the
-# snapshots the search tool's fetch leaves in B4K_GIT_DIR (owner+name/repo,
+# snapshots the search tool's fetch leaves in B4K_MIRROR_DIR (owner+name/repo,
 # default /work/.mirror, as tests/realbuild/run.sh).
 # Editing this file does not change a recipe's key: rebuild the trees by hand.
 
-MIRRORS=${B4K_GIT_DIR:-/work/.mirror}
+MIRRORS=${B4K_MIRROR_DIR:-/work/.mirror}
 
 die() {
 	echo "${0##*/}: $*" >&2
