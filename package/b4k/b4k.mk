@@ -21,9 +21,12 @@ HOST_B4K_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = \
 # when the build machine lacks it).
 HOST_B4K_DEPENDENCIES = host-xz
 
-# The install step runs in the CLI crate; the workspace (and its
-# Cargo.lock) is found from there.
+# Only the product tool (post-image, the kernel-config check): its crate
+# is tools/b4k; the workspace (and its Cargo.lock) is found from there.
+# The maintainer tool b4k-dev is built with cargo alone.
 HOST_B4K_SUBDIR = tools/b4k
+HOST_B4K_CARGO_BUILD_OPTS = --bin b4k
+HOST_B4K_CARGO_INSTALL_OPTS = --bin b4k
 
 # A local site is not downloaded, so Buildroot's cargo download
 # post-process does not vendor its crates: do it here, the same way

@@ -1,0 +1,337 @@
+//! `b4k-dev defconfig`: compose `configs/*_defconfig` from fragments listed in
+//! `configs/defconfigs.toml`, evaluate them with Buildroot's Kconfig model and write
+//! what `make savedefconfig` would; report what Buildroot would not keep.
+
+use crate::savedefconfig::savedefconfig;
+use anyhow::{Context, Result};
+use b4k_findings::Finding;
+use b4k_kconfig::eval::{Eval, LineIssue};
+use b4k_kconfig::model::{Kconfig, Tri, Type};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+/// `configs/defconfigs.toml`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Data {
+    /// Option groups: group name → choice name → fragment name.
+    #[serde(default)]
+    pub options: BTreeMap<String, BTreeMap<String, String>>,
+    /// Defconfigs to generate, by file name under `configs/`.
+    pub defconfigs: BTreeMap<String, DefconfigSpec>,
+}
+
+/// One generated defconfig.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct DefconfigSpec {
+    /// Fragments (names under `configs/fragments/`, without `.fragment`), merged in order.
+    pub fragments: Vec<String>,
+    /// One choice per option group; its fragment is merged after `fragments`.
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+}
+
+/// A fragment line with where it came from.
+#[derive(Clone, Debug)]
+pub struct Line {
+    /// `configs/fragments/x.fragment`
+    pub file: String,
+    /// 1-based.
+    pub line: usize,
+    /// The text.
+    pub text: String,
+}
+
+/// Path of the data file relative to the tree.
+pub const DATA: &str = "configs/defconfigs.toml";
+
+/// Reads and checks the data file; errors carry `file:line`.
+pub fn read_data(root: &Path) -> Result<Data> {
+    let p = root.join(DATA);
+    let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+    toml::from_str(&text).map_err(|e| {
+        let line = e.span().map_or(0, |s| {
+            text[..s.start.min(text.len())].matches('\n').count() + 1
+        });
+        anyhow::anyhow!("{DATA}:{line}: {}", e.message())
+    })
+}
+
+/// The fragment list of one defconfig, with its options resolved.
+pub fn fragment_list(data: &Data, name: &str, spec: &DefconfigSpec) -> Result<Vec<String>> {
+    let mut out = spec.fragments.clone();
+    for (group, choices) in &data.options {
+        let Some(pick) = spec.options.get(group) else {
+            anyhow::bail!(
+                "{DATA}: defconfigs.\"{name}\" chooses no '{group}' option: add \
+                 options.{group} = one of {:?}",
+                choices.keys().collect::<Vec<_>>()
+            );
+        };
+        let Some(frag) = choices.get(pick) else {
+            anyhow::bail!(
+                "{DATA}: defconfigs.\"{name}\": '{pick}' is not a '{group}' option ({:?})",
+                choices.keys().collect::<Vec<_>>()
+            );
+        };
+        out.push(frag.clone());
+    }
+    for g in spec.options.keys() {
+        if !data.options.contains_key(g) {
+            anyhow::bail!("{DATA}: defconfigs.\"{name}\": no option group '{g}' in [options]");
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the fragments' lines; malformed lines are findings.
+pub fn read_fragments(root: &Path, names: &[String], out: &mut Vec<Finding>) -> Result<Vec<Line>> {
+    let mut lines = Vec::new();
+    for n in names {
+        let rel = format!("configs/fragments/{n}.fragment");
+        let p = root.join(&rel);
+        let bytes = std::fs::read(&p)
+            .with_context(|| format!("reading {} (named in {DATA})", p.display()))?;
+        let text = String::from_utf8_lossy(&bytes);
+        for (i, t) in text.lines().enumerate() {
+            let t = t.trim_end();
+            let assign = t.starts_with("BR2_") && t.contains('=');
+            let unset = t.starts_with("# BR2_") && t.ends_with(" is not set");
+            if assign || unset {
+                lines.push(Line {
+                    file: rel.clone(),
+                    line: i + 1,
+                    text: t.to_string(),
+                });
+            } else if !(t.is_empty() || t.starts_with('#')) {
+                out.push(Finding::error(
+                    &rel,
+                    i + 1,
+                    "not-config-line",
+                    format!(
+                        "'{t}' is not 'BR2_X=value' nor '# BR2_X is not set' (comments start \
+                         with '#')"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(lines)
+}
+
+/// Where the Kconfig model came from, for messages.
+pub struct Model {
+    /// The model.
+    pub k: Kconfig,
+    /// Legacy option names.
+    pub legacy: HashSet<String>,
+    /// "Buildroot in DIR" or "the index FILE".
+    pub from: String,
+    /// Whether the model is an index (a symbol missing may just be unexported).
+    pub is_index: bool,
+}
+
+/// What Buildroot does with one fragment line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    /// Not a symbol: kconfig ignores the line.
+    Unknown,
+    /// Not a valid value for the symbol's type.
+    Invalid,
+    /// A legacy option (Config.in.legacy): the build stops.
+    Legacy,
+    /// Set, but olddefconfig changes the value (unmet dependency, choice).
+    Dropped,
+    /// `# X is not set`, but a `select` (or the choice) sets it.
+    Overridden,
+}
+
+impl Verdict {
+    /// The word used in golden files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Unknown => "unknown",
+            Verdict::Invalid => "invalid",
+            Verdict::Legacy => "legacy",
+            Verdict::Dropped => "dropped",
+            Verdict::Overridden => "overridden",
+        }
+    }
+}
+
+/// The result of evaluating one defconfig.
+pub struct Generated {
+    /// What savedefconfig writes.
+    pub text: String,
+    /// Unknown, dropped, legacy and malformed lines.
+    pub findings: Vec<Finding>,
+    /// The same, per symbol (sorted).
+    pub verdicts: Vec<(String, Verdict)>,
+}
+
+/// Evaluates the merged fragment lines and produces the saved defconfig.
+pub fn generate(m: &Model, lines: &[Line]) -> Generated {
+    let mut ev = Eval::new(&m.k);
+    ev.prefix = String::new();
+    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    let issues = ev.read(&texts);
+    let mut findings = Vec::new();
+    let mut verdicts = Vec::new();
+    let mut bad = HashSet::new();
+    for (i, issue) in issues {
+        bad.insert(i);
+        let l = &lines[i];
+        let name = l
+            .text
+            .trim_start_matches("# ")
+            .split(['=', ' '])
+            .next()
+            .unwrap_or("");
+        verdicts.push((
+            name.to_string(),
+            match issue {
+                LineIssue::Unknown => Verdict::Unknown,
+                _ => Verdict::Invalid,
+            },
+        ));
+        let message = match issue {
+            LineIssue::Unknown if m.is_index => format!(
+                "{name} is not a Buildroot symbol known to {} (if it is new, re-export the \
+                 index with `b4k-dev defconfig --buildroot DIR --export-index`)",
+                m.from
+            ),
+            LineIssue::Unknown => format!(
+                "{name} is not a symbol of {}: Buildroot ignores this line; fix the name or \
+                 remove it",
+                m.from
+            ),
+            LineIssue::Invalid(t) => format!("invalid value for {t} {name}"),
+            LineIssue::Unquoted => format!("{name} is a string: quote its value"),
+            LineIssue::NotConfig => "not a config line".to_string(),
+        };
+        let code = match issue {
+            LineIssue::Unknown => "unknown-symbol",
+            LineIssue::NotConfig => "not-config-line",
+            _ => "invalid-value",
+        };
+        findings.push(Finding::error(&l.file, l.line, code, message).about(name));
+    }
+    // The last assignment of each symbol is the one Buildroot keeps.
+    let mut last: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        if bad.contains(&i) {
+            continue;
+        }
+        if let Some(Ok((n, _))) = b4k_kconfig::eval::split_line_prefixed(&l.text, "") {
+            last.insert(n, i);
+        }
+    }
+    for (name, &i) in &last {
+        let l = &lines[i];
+        let Some(s) = m.k.find(name) else { continue };
+        let Some(Ok((_, raw))) = b4k_kconfig::eval::split_line_prefixed(&l.text, "") else {
+            continue;
+        };
+        if m.legacy.contains(name) && raw != "n" {
+            verdicts.push((name.clone(), Verdict::Legacy));
+            findings.push(
+                Finding::error(
+                    &l.file,
+                    l.line,
+                    "legacy",
+                    format!(
+                        "{name} is a legacy option (Buildroot's Config.in.legacy): it selects \
+                         BR2_LEGACY and the build stops; read its help there and use what \
+                         replaced it"
+                    ),
+                )
+                .about(name),
+            );
+            continue;
+        }
+        let ty = m.k.syms[s].ty;
+        let want = match ty {
+            Type::String => raw
+                .strip_prefix('"')
+                .and_then(|r| r.strip_suffix('"'))
+                .map(|r| r.replace("\\\"", "\"").replace("\\\\", "\\"))
+                .unwrap_or(raw.clone()),
+            _ => raw.clone(),
+        };
+        let have = ev.string(s);
+        if have == want {
+            continue;
+        }
+        let wanted = match want.as_str() {
+            "y" => Tri::Y,
+            "m" => Tri::M,
+            _ => Tri::N,
+        };
+        let mut why = b4k_kconfig::explain::explain(&mut ev, s, wanted);
+        if why.is_empty() {
+            why = unmet_prompt(&mut ev, s);
+        }
+        let is_bool = matches!(ty, Type::Bool | Type::Tristate);
+        verdicts.push((
+            name.clone(),
+            if is_bool && want == "n" {
+                Verdict::Overridden
+            } else {
+                Verdict::Dropped
+            },
+        ));
+        let message = match ty {
+            Type::Bool | Type::Tristate if want == "n" => {
+                format!("{name} is not set here but Buildroot sets it to {have}: {why}")
+            }
+            Type::Bool | Type::Tristate => {
+                format!(
+                    "{name}={want} is dropped by Buildroot (olddefconfig makes it {have}): {why}"
+                )
+            }
+            _ => format!(
+                "{name}={raw} is dropped by Buildroot (its value becomes \"{have}\"): {why}"
+            ),
+        };
+        findings.push(Finding::error(&l.file, l.line, "dropped", message).about(name));
+    }
+    let mut text = savedefconfig(&mut ev).join("\n");
+    text.push('\n');
+    findings.sort();
+    verdicts.sort();
+    Generated {
+        text,
+        findings,
+        verdicts,
+    }
+}
+
+/// A unified diff from `old` (the committed file) to `new` (what would be generated).
+pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
+}
+
+/// "depends on X [=v] && ..." for the first prompt of `s` (why it is invisible).
+fn unmet_prompt(ev: &mut Eval, s: b4k_kconfig::model::SymId) -> String {
+    let k = ev.k;
+    let Some(e) = k.syms[s].prompts.first().and_then(|p| p.visible.as_ref()) else {
+        return "it has no prompt".to_string();
+    };
+    let mut ids = Vec::new();
+    e.for_each_sym(&mut |x| ids.push(x));
+    let vals: BTreeMap<usize, String> = ids.into_iter().map(|x| (x, ev.string(x))).collect();
+    let shown = k.fmt_expr(e, &|x| {
+        if k.syms[x].is_const {
+            None
+        } else {
+            vals.get(&x).cloned()
+        }
+    });
+    format!("depends on {shown}")
+}

@@ -1,0 +1,576 @@
+//! Disk images of a board (`b4k post-image`, Buildroot's `BR2_ROOTFS_POST_IMAGE_SCRIPT`):
+//! checks the board's inputs in `BINARIES_DIR`, renders the board's genimage
+//! configuration (a minijinja template in `board/<board>/`), runs genimage in a
+//! private temporary directory, compresses the disk image, writes `sha256sums`
+//! and `manifest.json`, and only then moves the results into `BINARIES_DIR`.
+//!
+//! Everything is deterministic: identifiers (GPT GUIDs, MBR signature, FAT volume
+//! id) are derived from the inputs' bytes, and file times from `SOURCE_DATE_EPOCH`.
+
+pub mod board;
+pub mod disk;
+pub mod grub;
+mod stage;
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The boards this tree supports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Board {
+    /// x86_64 PC: one GPT disk image bootable under BIOS and UEFI.
+    Pc,
+    /// Raspberry Pi 3 (64-bit): an SD card image.
+    Raspberrypi364,
+}
+
+impl Board {
+    /// The board's directory name under `board/`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Board::Pc => "pc",
+            Board::Raspberrypi364 => "raspberrypi3-64",
+        }
+    }
+
+    /// The board named `name` (its directory under `board/`).
+    pub fn from_name(name: &str) -> Result<Board> {
+        match name {
+            "pc" => Ok(Board::Pc),
+            "raspberrypi3-64" => Ok(Board::Raspberrypi364),
+            _ => bail!("unknown board '{name}' (known: pc, raspberrypi3-64)"),
+        }
+    }
+}
+
+/// How the disk image is compressed (always reproducibly: no names, no times,
+/// single-threaded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    /// `gzip -n`.
+    Gz,
+    /// `xz -T1` (default preset).
+    Xz,
+    /// No compressed copy.
+    None,
+}
+
+impl std::str::FromStr for Compression {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "gz" => Ok(Compression::Gz),
+            "xz" => Ok(Compression::Xz),
+            "none" => Ok(Compression::None),
+            _ => Err(format!("'{s}' is not a compression (gz, xz, none)")),
+        }
+    }
+}
+
+/// Options of `b4k post-image`. Buildroot's environment supplies the directories.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The board whose images to assemble.
+    pub board: Board,
+    /// Directory with the board's templates (genimage.cfg.j2, ...); default
+    /// $BR2_EXTERNAL_KUBERNETES_PATH/board/<board>.
+    pub board_dir: Option<PathBuf>,
+    /// Buildroot's images directory: the inputs, and where the results go.
+    pub binaries_dir: PathBuf,
+    /// Buildroot's host directory (GRUB's boot.img is in lib/grub/i386-pc/).
+    pub host_dir: Option<PathBuf>,
+    /// Where the temporary work directory goes (default: next to BINARIES_DIR).
+    pub build_dir: Option<PathBuf>,
+    /// Buildroot's .config, read to name the option behind a missing input and to
+    /// find out whether a live ISO was asked for.
+    pub br2_config: Option<PathBuf>,
+    /// Time for every file in the boot partition (default: the rootfs image's mtime).
+    pub source_date_epoch: Option<i64>,
+    /// An initramfs to put next to the kernel and load with it. The tests use it
+    /// for Debian's modular kernels; Buildroot's kernel has its drivers built in.
+    pub initrd: Option<PathBuf>,
+    /// Size of the root partition, in bytes or with a K/M/G suffix (default: the
+    /// size of rootfs.ext4).
+    pub root_size: Option<u64>,
+    /// Compression of the disk image (default: gz for pc, xz for raspberrypi3-64).
+    pub compress: Option<Compression>,
+    /// The genimage program.
+    pub genimage: PathBuf,
+}
+
+/// A size in bytes, or a number with a K, M or G suffix.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, 'K')) => (&s[..i], 1u64 << 10),
+        Some((i, 'M')) => (&s[..i], 1 << 20),
+        Some((i, 'G')) => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("'{s}' is not a size (bytes, or a number with K, M or G)"))
+}
+
+/// Buildroot's `.config`, as `BR2_...` symbol to value (quotes removed).
+#[derive(Debug, Default)]
+pub struct BrConfig {
+    values: BTreeMap<String, String>,
+}
+
+impl BrConfig {
+    /// Reads a `.config`; `None` gives an empty configuration.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
+        let text =
+            fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let values = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .filter(|(k, _)| k.starts_with("BR2_"))
+            .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
+            .collect();
+        Ok(Self { values })
+    }
+
+    /// The value of `symbol`, if set.
+    pub fn get(&self, symbol: &str) -> Option<&str> {
+        self.values.get(symbol).map(String::as_str)
+    }
+
+    /// Whether `symbol=y`.
+    pub fn enabled(&self, symbol: &str) -> bool {
+        self.get(symbol) == Some("y")
+    }
+}
+
+/// Everything a board's plan needs to know about this run.
+pub struct Ctx<'a> {
+    /// The command-line options.
+    pub args: &'a Options,
+    /// Buildroot's configuration (empty when BR2_CONFIG is not given).
+    pub config: BrConfig,
+    /// The board's template directory.
+    pub board_dir: PathBuf,
+    /// genimage's input directory (staged copies of the inputs).
+    pub input: PathBuf,
+    /// Time stamped on staged files.
+    pub epoch: i64,
+}
+
+/// One input file a board needs, and the Buildroot option that produces it.
+pub struct Need {
+    /// Where the file is looked for, first match wins.
+    pub candidates: Vec<PathBuf>,
+    /// Name shown to the user.
+    pub name: String,
+    /// The fix: which option produces it.
+    pub hint: String,
+}
+
+impl Need {
+    /// A file under BINARIES_DIR.
+    pub fn bin(ctx: &Ctx, name: &str, hint: &str) -> Self {
+        Need {
+            candidates: vec![ctx.args.binaries_dir.join(name)],
+            name: name.to_string(),
+            hint: hint.to_string(),
+        }
+    }
+}
+
+/// Finds every needed file or fails with one error listing all missing ones.
+pub fn find_inputs(ctx: &Ctx, needs: &[Need]) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for need in needs {
+        match need.candidates.iter().find(|p| p.is_file()) {
+            Some(p) => found.push(p.clone()),
+            None => {
+                // The directories searched, e.g. BINARIES_DIR and HOST_DIR/lib/grub/i386-pc.
+                let mut dirs: Vec<String> = Vec::new();
+                for p in &need.candidates {
+                    let s = p.display().to_string();
+                    let d = match s.strip_suffix(&need.name) {
+                        Some(d) => d.trim_end_matches('/').to_string(),
+                        None => p.parent().unwrap_or(p).display().to_string(),
+                    };
+                    if !dirs.contains(&d) {
+                        dirs.push(d);
+                    }
+                }
+                missing.push(format!(
+                    "  {}: not found in {}; {}",
+                    need.name,
+                    dirs.join(" or "),
+                    need.hint
+                ))
+            }
+        }
+    }
+    if !missing.is_empty() {
+        bail!(
+            "{} board: {} input file(s) missing:\n{}",
+            ctx.args.board.name(),
+            missing.len(),
+            missing.join("\n")
+        );
+    }
+    Ok(found)
+}
+
+/// What a board hands to the common part of the pipeline.
+pub struct Plan {
+    /// Variables for genimage.cfg.j2.
+    pub vars: BTreeMap<&'static str, minijinja::Value>,
+    /// The disk image genimage writes (`disk.img`, `sdcard.img`).
+    pub image: &'static str,
+    /// Other genimage outputs to keep (e.g. `boot.vfat`).
+    pub keep: Vec<&'static str>,
+    /// Directory (under the input dir) holding the boot partition's files.
+    pub boot_dir: PathBuf,
+    /// Extra artifacts already in BINARIES_DIR to list in sha256sums and the
+    /// manifest (the live ISO).
+    pub extra: Vec<PathBuf>,
+    /// Checks of the finished partition table.
+    pub verify: fn(&disk::Table, &BTreeMap<&'static str, minijinja::Value>) -> Result<()>,
+    /// Default compression.
+    pub compression: Compression,
+}
+
+/// An artifact's name, size and sha256.
+#[derive(Serialize, Debug)]
+pub struct Artifact {
+    /// File name in BINARIES_DIR.
+    pub file: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Hex sha256.
+    pub sha256: String,
+}
+
+/// The JSON manifest written as `manifest.json`.
+#[derive(Serialize, Debug)]
+pub struct Manifest {
+    /// Board name.
+    pub board: String,
+    /// Time stamped on the boot partition's files.
+    pub source_date_epoch: i64,
+    /// The uncompressed disk image.
+    pub image: Artifact,
+    /// Its partition table, read back from the image.
+    pub partition_table: disk::Table,
+    /// Files of the boot partition (path inside it, size, sha256).
+    pub boot_files: Vec<Artifact>,
+    /// Every file listed in sha256sums.
+    pub artifacts: Vec<Artifact>,
+}
+
+/// Runs `b4k post-image`; returns the process exit code.
+pub fn run(args: &Options) -> Result<Vec<PathBuf>> {
+    let board_dir = match &args.board_dir {
+        Some(d) => d.clone(),
+        None => match std::env::var_os("BR2_EXTERNAL_KUBERNETES_PATH") {
+            Some(p) => PathBuf::from(p).join("board").join(args.board.name()),
+            None => {
+                bail!("no board directory: pass --board-dir or set BR2_EXTERNAL_KUBERNETES_PATH")
+            }
+        },
+    };
+    let bin = &args.binaries_dir;
+    if !bin.is_dir() {
+        bail!("BINARIES_DIR {} is not a directory", bin.display());
+    }
+    let work_parent = match &args.build_dir {
+        Some(d) => d.clone(),
+        None => bin
+            .canonicalize()
+            .with_context(|| format!("resolving {}", bin.display()))?
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(std::env::temp_dir),
+    };
+    fs::create_dir_all(&work_parent)
+        .with_context(|| format!("creating {}", work_parent.display()))?;
+    // Dropped (removed) on every return path: nothing half-written survives.
+    let work = tempfile::Builder::new()
+        .prefix("b4k-post-image.")
+        .tempdir_in(&work_parent)
+        .with_context(|| format!("creating a work directory in {}", work_parent.display()))?;
+    let w = work.path();
+    let input = w.join("input");
+    let out = w.join("output");
+    let root = w.join("root");
+    for d in [&input, &out, &root] {
+        fs::create_dir(d).with_context(|| format!("creating {}", d.display()))?;
+    }
+    let config = BrConfig::load(args.br2_config.as_deref())?;
+    let epoch = match args.source_date_epoch {
+        Some(e) => e,
+        None => rootfs_mtime(bin)?,
+    };
+    let ctx = Ctx {
+        args,
+        config,
+        board_dir: board_dir.clone(),
+        input: input.clone(),
+        epoch,
+    };
+    let plan = match args.board {
+        Board::Pc => board::pc(&ctx)?,
+        Board::Raspberrypi364 => board::rpi3(&ctx)?,
+    };
+
+    let template_path = board_dir.join("genimage.cfg.j2");
+    let cfg = render(&template_path, &plan.vars)?;
+    let cfg_path = w.join("genimage.cfg");
+    fs::write(&cfg_path, cfg).with_context(|| format!("writing {}", cfg_path.display()))?;
+
+    let mut cmd = Command::new(&args.genimage);
+    cmd.arg("--rootpath")
+        .arg(&root)
+        .arg("--tmppath")
+        .arg(w.join("tmp"))
+        .arg("--inputpath")
+        .arg(&input)
+        .arg("--outputpath")
+        .arg(&out)
+        .arg("--config")
+        .arg(&cfg_path)
+        .env("SOURCE_DATE_EPOCH", epoch.to_string());
+    run_cmd(&mut cmd, None)?;
+
+    let image_path = out.join(plan.image);
+    let table = disk::read_table(&image_path)?;
+    (plan.verify)(&table, &plan.vars)
+        .with_context(|| format!("checking the partition table of {}", plan.image))?;
+
+    let mut files: Vec<PathBuf> = vec![image_path.clone()];
+    files.extend(plan.keep.iter().map(|k| out.join(k)));
+    match args.compress.unwrap_or(plan.compression) {
+        Compression::Gz => {
+            let gz = out.join(format!("{}.gz", plan.image));
+            run_cmd(
+                Command::new("gzip").args(["-n", "-c"]).arg(&image_path),
+                Some(&gz),
+            )?;
+            files.push(gz);
+        }
+        Compression::Xz => {
+            let xz = out.join(format!("{}.xz", plan.image));
+            run_cmd(
+                Command::new("xz")
+                    .args(["-T1", "-c", "--check=crc64"])
+                    .arg(&image_path),
+                Some(&xz),
+            )?;
+            files.push(xz);
+        }
+        Compression::None => {}
+    }
+
+    let mut artifacts = Vec::new();
+    for f in files.iter().chain(plan.extra.iter()) {
+        artifacts.push(artifact(f, file_name(f))?);
+    }
+    artifacts.sort_by(|a, b| a.file.cmp(&b.file));
+    let sums: String = artifacts
+        .iter()
+        .map(|a| format!("{}  {}\n", a.sha256, a.file))
+        .collect();
+    fs::write(out.join("sha256sums"), sums).context("writing sha256sums")?;
+    let mut boot_files = Vec::new();
+    for rel in stage::list_files(&plan.boot_dir)? {
+        boot_files.push(artifact(&plan.boot_dir.join(&rel), rel)?);
+    }
+    let manifest = Manifest {
+        board: args.board.name().to_string(),
+        source_date_epoch: epoch,
+        image: artifact(&image_path, plan.image.to_string())?,
+        partition_table: table,
+        boot_files,
+        artifacts,
+    };
+    let json = serde_json::to_string_pretty(&manifest).context("serializing the manifest")?;
+    fs::write(out.join("manifest.json"), json + "\n").context("writing manifest.json")?;
+
+    // Everything is complete: move it into place, the manifest and sums last.
+    let mut names: Vec<String> = files.iter().map(|f| file_name(f)).collect();
+    names.push("sha256sums".into());
+    names.push("manifest.json".into());
+    for name in &names {
+        stage::place(&out.join(name), &bin.join(name))?;
+    }
+    Ok(names.iter().map(|n| bin.join(n)).collect())
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn rootfs_mtime(bin: &Path) -> Result<i64> {
+    for name in ["rootfs.ext4", "rootfs.ext2"] {
+        if let Ok(m) = fs::metadata(bin.join(name)) {
+            let t = m.modified()?;
+            let secs = t
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            return Ok(secs);
+        }
+    }
+    // No rootfs: the board's input check reports it.
+    Ok(0)
+}
+
+/// Renders a minijinja template file with `vars`; undefined variables are errors.
+pub fn render(path: &Path, vars: &BTreeMap<&'static str, minijinja::Value>) -> Result<String> {
+    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    let name = path.display().to_string();
+    env.add_template(&name, &text)
+        .with_context(|| format!("parsing template {name}"))?;
+    env.get_template(&name)?
+        .render(vars)
+        .with_context(|| format!("rendering template {name}"))
+}
+
+/// Runs a command, its stdout to `stdout_to` if given; on failure the error
+/// carries the command line and its stderr.
+pub fn run_cmd(cmd: &mut Command, stdout_to: Option<&Path>) -> Result<()> {
+    let line = format!("{cmd:?}");
+    if let Some(p) = stdout_to {
+        let f = fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
+        cmd.stdout(f);
+    } else {
+        cmd.stdout(Stdio::piped());
+    }
+    let outp = cmd
+        .stderr(Stdio::piped())
+        .output()
+        .with_context(|| format!("running {line} (is it installed / on PATH?)"))?;
+    if !outp.status.success() {
+        bail!(
+            "{line} failed ({}):\n{}{}",
+            outp.status,
+            String::from_utf8_lossy(&outp.stdout),
+            String::from_utf8_lossy(&outp.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// sha256 of a file, hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut f = fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+fn artifact(path: &Path, name: String) -> Result<Artifact> {
+    let size = fs::metadata(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .len();
+    Ok(Artifact {
+        file: name,
+        size,
+        sha256: sha256_file(path)?,
+    })
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A UUID (RFC 9562 version 8, "custom") derived from `seed` and `label`:
+/// the same inputs always give the same identifier.
+pub fn derived_uuid(seed: &[u8], label: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(seed);
+    h.update(label.as_bytes());
+    let mut b: [u8; 16] = h.finalize()[..16].try_into().unwrap_or([0; 16]);
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let s = hex(&b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &s[0..8],
+        &s[8..12],
+        &s[12..16],
+        &s[16..20],
+        &s[20..32]
+    )
+}
+
+/// A 32-bit identifier (FAT volume id, MBR disk signature) derived like
+/// [`derived_uuid`], as 8 hex digits.
+pub fn derived_u32(seed: &[u8], label: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(seed);
+    h.update(label.as_bytes());
+    hex(&h.finalize()[..4])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512"), Ok(512));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("M").is_err());
+    }
+
+    #[test]
+    fn uuids_are_stable_and_versioned() {
+        let a = derived_uuid(b"seed", "root");
+        assert_eq!(a, derived_uuid(b"seed", "root"));
+        assert_ne!(a, derived_uuid(b"seed", "esp"));
+        assert_ne!(a, derived_uuid(b"other", "root"));
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "8");
+        assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"));
+        assert_eq!(derived_u32(b"seed", "vfat").len(), 8);
+    }
+
+    #[test]
+    fn br_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(".config");
+        fs::write(
+            &p,
+            "BR2_LINUX_KERNEL=y\n# BR2_TARGET_ROOTFS_ISO9660 is not set\nBR2_X=\"a b\"\n",
+        )
+        .unwrap();
+        let c = BrConfig::load(Some(&p)).unwrap();
+        assert!(c.enabled("BR2_LINUX_KERNEL"));
+        assert!(!c.enabled("BR2_TARGET_ROOTFS_ISO9660"));
+        assert_eq!(c.get("BR2_X"), Some("a b"));
+    }
+}
