@@ -301,10 +301,7 @@ pub fn run(args: &Options) -> Result<Vec<PathBuf>> {
     fs::create_dir_all(&work_parent)
         .with_context(|| format!("creating {}", work_parent.display()))?;
     // Dropped (removed) on every return path: nothing half-written survives.
-    let work = tempfile::Builder::new()
-        .prefix("b4k-post-image.")
-        .tempdir_in(&work_parent)
-        .with_context(|| format!("creating a work directory in {}", work_parent.display()))?;
+    let work = stage::WorkDir::new(&work_parent, "b4k-post-image")?;
     let w = work.path();
     let input = w.join("input");
     let out = w.join("output");

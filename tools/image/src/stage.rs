@@ -6,6 +6,39 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// A private work directory, removed with everything in it when dropped (on every
+/// return path, so nothing half-written survives a failure).
+pub struct WorkDir(PathBuf);
+
+impl WorkDir {
+    /// Creates `<parent>/<prefix>.<pid>.<n>`, a name no other run uses.
+    pub fn new(parent: &Path, prefix: &str) -> Result<WorkDir> {
+        let pid = std::process::id();
+        for n in 0..1000 {
+            let p = parent.join(format!("{prefix}.{pid}.{n}"));
+            match fs::create_dir(&p) {
+                Ok(()) => return Ok(WorkDir(p)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(e).with_context(|| format!("creating {}", p.display()));
+                }
+            }
+        }
+        anyhow::bail!("no free work directory name in {}", parent.display())
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
 /// FAT cannot store times before 1980-01-01 (DOS epoch).
 const DOS_EPOCH: i64 = 315_532_800;
 
