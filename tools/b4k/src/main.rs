@@ -89,7 +89,7 @@ struct LintKernel {
 
 fn post_image(a: PostImage) -> Result<u8> {
     let opts = b4k_image::Options {
-        board: b4k_image::Board::from_name(&a.board)?,
+        board: a.board,
         board_dir: a.board_dir,
         binaries_dir: a.binaries_dir,
         host_dir: a.host_dir,

@@ -10,6 +10,7 @@
 pub mod board;
 pub mod disk;
 pub mod grub;
+pub mod spec;
 mod stage;
 
 use anyhow::{bail, Context, Result};
@@ -21,37 +22,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// The boards this tree supports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Board {
-    /// x86_64 PC: one GPT disk image bootable under BIOS and UEFI.
-    Pc,
-    /// Raspberry Pi 3 (64-bit): an SD card image.
-    Raspberrypi364,
-}
-
-impl Board {
-    /// The board's directory name under `board/`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Board::Pc => "pc",
-            Board::Raspberrypi364 => "raspberrypi3-64",
-        }
-    }
-
-    /// The board named `name` (its directory under `board/`).
-    pub fn from_name(name: &str) -> Result<Board> {
-        match name {
-            "pc" => Ok(Board::Pc),
-            "raspberrypi3-64" => Ok(Board::Raspberrypi364),
-            _ => bail!("unknown board '{name}' (known: pc, raspberrypi3-64)"),
-        }
-    }
-}
-
 /// How the disk image is compressed (always reproducibly: no names, no times,
 /// single-threaded).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Compression {
     /// `gzip -n`.
     Gz,
@@ -76,9 +50,9 @@ impl std::str::FromStr for Compression {
 /// Options of `b4k post-image`. Buildroot's environment supplies the directories.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The board whose images to assemble.
-    pub board: Board,
-    /// Directory with the board's templates (genimage.cfg.j2, ...); default
+    /// The board whose images to assemble: its directory name under `board/`.
+    pub board: String,
+    /// Directory with the board's image.toml and templates; default
     /// $BR2_EXTERNAL_KUBERNETES_PATH/board/<board>.
     pub board_dir: Option<PathBuf>,
     /// Buildroot's images directory: the inputs, and where the results go.
@@ -98,7 +72,7 @@ pub struct Options {
     /// Size of the root partition, in bytes or with a K/M/G suffix (default: the
     /// size of rootfs.ext4).
     pub root_size: Option<u64>,
-    /// Compression of the disk image (default: gz for pc, xz for raspberrypi3-64).
+    /// Compression of the disk image (default: the board's image.toml).
     pub compress: Option<Compression>,
     /// The genimage program.
     pub genimage: PathBuf,
@@ -166,86 +140,6 @@ pub struct Ctx<'a> {
     pub epoch: i64,
 }
 
-/// One input file a board needs, and the Buildroot option that produces it.
-pub struct Need {
-    /// Where the file is looked for, first match wins.
-    pub candidates: Vec<PathBuf>,
-    /// Name shown to the user.
-    pub name: String,
-    /// The fix: which option produces it.
-    pub hint: String,
-}
-
-impl Need {
-    /// A file under BINARIES_DIR.
-    pub fn bin(ctx: &Ctx, name: &str, hint: &str) -> Self {
-        Need {
-            candidates: vec![ctx.args.binaries_dir.join(name)],
-            name: name.to_string(),
-            hint: hint.to_string(),
-        }
-    }
-}
-
-/// Finds every needed file or fails with one error listing all missing ones.
-pub fn find_inputs(ctx: &Ctx, needs: &[Need]) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    let mut missing = Vec::new();
-    for need in needs {
-        match need.candidates.iter().find(|p| p.is_file()) {
-            Some(p) => found.push(p.clone()),
-            None => {
-                // The directories searched, e.g. BINARIES_DIR and HOST_DIR/lib/grub/i386-pc.
-                let mut dirs: Vec<String> = Vec::new();
-                for p in &need.candidates {
-                    let s = p.display().to_string();
-                    let d = match s.strip_suffix(&need.name) {
-                        Some(d) => d.trim_end_matches('/').to_string(),
-                        None => p.parent().unwrap_or(p).display().to_string(),
-                    };
-                    if !dirs.contains(&d) {
-                        dirs.push(d);
-                    }
-                }
-                missing.push(format!(
-                    "  {}: not found in {}; {}",
-                    need.name,
-                    dirs.join(" or "),
-                    need.hint
-                ))
-            }
-        }
-    }
-    if !missing.is_empty() {
-        bail!(
-            "{} board: {} input file(s) missing:\n{}",
-            ctx.args.board.name(),
-            missing.len(),
-            missing.join("\n")
-        );
-    }
-    Ok(found)
-}
-
-/// What a board hands to the common part of the pipeline.
-pub struct Plan {
-    /// Variables for genimage.cfg.j2.
-    pub vars: BTreeMap<&'static str, minijinja::Value>,
-    /// The disk image genimage writes (`disk.img`, `sdcard.img`).
-    pub image: &'static str,
-    /// Other genimage outputs to keep (e.g. `boot.vfat`).
-    pub keep: Vec<&'static str>,
-    /// Directory (under the input dir) holding the boot partition's files.
-    pub boot_dir: PathBuf,
-    /// Extra artifacts already in BINARIES_DIR to list in sha256sums and the
-    /// manifest (the live ISO).
-    pub extra: Vec<PathBuf>,
-    /// Checks of the finished partition table.
-    pub verify: fn(&disk::Table, &BTreeMap<&'static str, minijinja::Value>) -> Result<()>,
-    /// Default compression.
-    pub compression: Compression,
-}
-
 /// An artifact's name, size and sha256.
 #[derive(Serialize, Debug)]
 pub struct Artifact {
@@ -279,7 +173,7 @@ pub fn run(args: &Options) -> Result<Vec<PathBuf>> {
     let board_dir = match &args.board_dir {
         Some(d) => d.clone(),
         None => match std::env::var_os("BR2_EXTERNAL_KUBERNETES_PATH") {
-            Some(p) => PathBuf::from(p).join("board").join(args.board.name()),
+            Some(p) => PathBuf::from(p).join("board").join(&args.board),
             None => {
                 bail!("no board directory: pass --board-dir or set BR2_EXTERNAL_KUBERNETES_PATH")
             }
@@ -321,10 +215,7 @@ pub fn run(args: &Options) -> Result<Vec<PathBuf>> {
         input: input.clone(),
         epoch,
     };
-    let plan = match args.board {
-        Board::Pc => board::pc(&ctx)?,
-        Board::Raspberrypi364 => board::rpi3(&ctx)?,
-    };
+    let plan = board::plan(&ctx)?;
 
     let template_path = board_dir.join("genimage.cfg.j2");
     let cfg = render(&template_path, &plan.vars)?;
@@ -345,16 +236,17 @@ pub fn run(args: &Options) -> Result<Vec<PathBuf>> {
         .env("SOURCE_DATE_EPOCH", epoch.to_string());
     run_cmd(&mut cmd, None)?;
 
-    let image_path = out.join(plan.image);
+    let image = &plan.spec.image;
+    let image_path = out.join(image);
     let table = disk::read_table(&image_path)?;
-    (plan.verify)(&table, &plan.vars)
-        .with_context(|| format!("checking the partition table of {}", plan.image))?;
+    board::verify(&table, &plan.spec.table)
+        .with_context(|| format!("checking the partition table of {image}"))?;
 
     let mut files: Vec<PathBuf> = vec![image_path.clone()];
-    files.extend(plan.keep.iter().map(|k| out.join(k)));
-    match args.compress.unwrap_or(plan.compression) {
+    files.extend(plan.spec.keep.iter().map(|k| out.join(k)));
+    match args.compress.unwrap_or(plan.spec.compression) {
         Compression::Gz => {
-            let gz = out.join(format!("{}.gz", plan.image));
+            let gz = out.join(format!("{image}.gz"));
             run_cmd(
                 Command::new("gzip").args(["-n", "-c"]).arg(&image_path),
                 Some(&gz),
@@ -362,7 +254,7 @@ pub fn run(args: &Options) -> Result<Vec<PathBuf>> {
             files.push(gz);
         }
         Compression::Xz => {
-            let xz = out.join(format!("{}.xz", plan.image));
+            let xz = out.join(format!("{image}.xz"));
             run_cmd(
                 Command::new("xz")
                     .args(["-T1", "-c", "--check=crc64"])
@@ -389,9 +281,9 @@ pub fn run(args: &Options) -> Result<Vec<PathBuf>> {
         boot_files.push(artifact(&plan.boot_dir.join(&rel), rel)?);
     }
     let manifest = Manifest {
-        board: args.board.name().to_string(),
+        board: args.board.clone(),
         source_date_epoch: epoch,
-        image: artifact(&image_path, plan.image.to_string())?,
+        image: artifact(&image_path, image.clone())?,
         partition_table: table,
         boot_files,
         artifacts,
@@ -431,7 +323,7 @@ fn rootfs_mtime(bin: &Path) -> Result<i64> {
 }
 
 /// Renders a minijinja template file with `vars`; undefined variables are errors.
-pub fn render(path: &Path, vars: &BTreeMap<&'static str, minijinja::Value>) -> Result<String> {
+pub fn render(path: &Path, vars: &board::Vars) -> Result<String> {
     let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);

@@ -4,7 +4,7 @@
 //! These runs stop before genimage, or use a genimage that fails, so they need
 //! no host tools.
 
-use b4k_image::{run, Board, Compression, Options};
+use b4k_image::{run, Compression, Options};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -42,7 +42,7 @@ fn fails(board: &str, bin: &Path, extra: impl FnOnce(&mut Options)) -> String {
     fs::create_dir_all(&build).unwrap();
     let before = listing(bin);
     let mut opts = Options {
-        board: Board::from_name(board).unwrap(),
+        board: board.to_string(),
         board_dir: Some(board_dir(board)),
         binaries_dir: bin.to_path_buf(),
         host_dir: None,
@@ -186,4 +186,22 @@ fn failing_genimage_leaves_nothing_behind() {
     rpi_inputs(&bin);
     let err = fails("raspberrypi3-64", &bin, |o| o.genimage = "false".into());
     assert!(err.contains("failed"), "{err}");
+}
+
+#[test]
+fn broken_image_toml_is_an_error_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("images");
+    rpi_inputs(&bin);
+    let board = dir.path().join("board");
+    fs::create_dir_all(&board).unwrap();
+    fs::write(
+        board.join("image.toml"),
+        "image = \"x.img\"\ncompression = \"zip\"\n",
+    )
+    .unwrap();
+    let err = fails("raspberrypi3-64", &bin, |o| {
+        o.board_dir = Some(board.clone())
+    });
+    assert!(err.contains("image.toml:2:"), "{err}");
 }
