@@ -332,7 +332,7 @@ fn check_named_files(
 ) -> Result<()> {
     let var = format!("BR2_EXTERNAL_{ext}_PATH");
     let re = Regex::new(&format!(
-        r#"\$(?:\({var}\)|\{{{var}\}}|{var}\b)(/[^\s"'$)}};:|&]*)"#
+        r#"\$(?:\({var}\)|\{{{var}\}}|{var}\b)(/[^\s"'$)}};:|&\\]*)"#
     ))?;
     let pkgdir_re = Regex::new(r#"\$\(([A-Z0-9_]+)_PKGDIR\)/?([^\s"'$)};:|&]*)"#)?;
     for rel in files {
