@@ -101,7 +101,13 @@ fn post_image(a: PostImage) -> Result<u8> {
         compress: a.compress,
         genimage: a.genimage,
     };
-    let written = b4k_image::run(&opts)?;
+    let written = match b4k_image::run(&opts) {
+        Err(e) => match e.downcast::<b4k_image::board::Findings>() {
+            Ok(f) => return Ok(emit(&Report::new(f.0), a.json, Stream::Stdout)?),
+            Err(e) => return Err(e),
+        },
+        Ok(w) => w,
+    };
     let mut report = Report::default();
     for p in written {
         report

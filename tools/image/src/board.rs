@@ -6,6 +6,7 @@ use crate::disk::Table;
 use crate::spec::{self, Input, Patch, Spec};
 use crate::{derived_u32, derived_uuid, sha256_file, stage, Ctx};
 use anyhow::{bail, ensure, Context, Result};
+use b4k_findings::Finding;
 use minijinja::Value;
 use std::collections::BTreeMap;
 use std::fs;
@@ -26,8 +27,25 @@ pub struct Plan {
     pub extra: Vec<PathBuf>,
 }
 
-/// The file found for each input that applies (in the spec's order), or one error
-/// listing every missing file with the option that produces it.
+/// Findings that stop a run (every missing input at once): the binary reports them
+/// in the one finding format instead of as a plain error.
+#[derive(Debug)]
+pub struct Findings(pub Vec<Finding>);
+
+impl std::fmt::Display for Findings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{} input file(s) missing:", self.0.len())?;
+        for x in &self.0 {
+            writeln!(f, "{x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Findings {}
+
+/// The file found for each input that applies (in the spec's order), or one
+/// [`Findings`] error naming every missing file with the option that produces it.
 fn find_inputs<'s>(ctx: &Ctx, spec: &'s Spec) -> Result<Vec<(&'s Input, PathBuf)>> {
     let bin = &ctx.args.binaries_dir;
     let mut found = Vec::new();
@@ -49,27 +67,24 @@ fn find_inputs<'s>(ctx: &Ctx, spec: &'s Spec) -> Result<Vec<(&'s Input, PathBuf)
         match candidates.iter().find(|p| p.is_file()) {
             Some(p) => found.push((input, p.clone())),
             None => {
-                let mut dirs = vec![bin.display().to_string()];
+                let mut also = String::new();
                 if let (Some(h), Some(p)) = (&ctx.args.host_dir, &input.host) {
-                    let d = h.join(p);
-                    dirs.push(d.parent().unwrap_or(&d).display().to_string());
+                    also = format!(" (nor {})", h.join(p).display());
                 }
-                missing.push(format!(
-                    "  {}: not found in {}; {}",
-                    input.file,
-                    dirs.join(" or "),
-                    input.option
+                missing.push(Finding::error(
+                    bin.join(&input.file).display().to_string(),
+                    0,
+                    "missing-input",
+                    format!(
+                        "not found{also}, needed by the {} board; {}",
+                        ctx.args.board, input.option
+                    ),
                 ));
             }
         }
     }
     if !missing.is_empty() {
-        bail!(
-            "{} board: {} input file(s) missing:\n{}",
-            ctx.args.board,
-            missing.len(),
-            missing.join("\n")
-        );
+        return Err(Findings(missing).into());
     }
     Ok(found)
 }
