@@ -50,13 +50,46 @@ pub const DATA: &str = "configs/defconfigs.toml";
 /// Reads and checks the data file; errors carry `file:line`.
 pub fn read_data(root: &Path) -> Result<Data> {
     let p = root.join(DATA);
-    let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
-    toml::from_str(&text).map_err(|e| {
+    let text = b4k_input::read_text(&p)?;
+    let data: Data = toml::from_str(&text).map_err(|e| {
         let line = e.span().map_or(0, |s| {
             text[..s.start.min(text.len())].matches('\n').count() + 1
         });
         anyhow::anyhow!("{DATA}:{line}: {}", e.message())
-    })
+    })?;
+    check_names(&data)?;
+    Ok(data)
+}
+
+/// A plain file name: no directory part, not hidden, only `[A-Za-z0-9._-]`.
+fn plain_name(n: &str) -> bool {
+    !n.is_empty()
+        && !n.starts_with('.')
+        && n.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+}
+
+/// Defconfig names stay in `configs/` (`<name>_defconfig`) and fragment names in
+/// `configs/fragments/`: the data file cannot make b4k write or read elsewhere.
+fn check_names(data: &Data) -> Result<()> {
+    for (name, spec) in &data.defconfigs {
+        if !plain_name(name) || !name.ends_with("_defconfig") {
+            anyhow::bail!(
+                "{DATA}: defconfigs.\"{name}\": a defconfig is a file name in configs/ ending \
+                 in _defconfig (letters, digits, '.', '_', '-')"
+            );
+        }
+        let picked = data.options.values().flat_map(|c| c.values());
+        for f in spec.fragments.iter().chain(picked) {
+            if !plain_name(f) {
+                anyhow::bail!(
+                    "{DATA}: defconfigs.\"{name}\": fragment \"{f}\" is not a name in \
+                     configs/fragments/ (letters, digits, '.', '_', '-')"
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The fragment list of one defconfig, with its options resolved.
@@ -92,8 +125,7 @@ pub fn read_fragments(root: &Path, names: &[String], out: &mut Vec<Finding>) -> 
     for n in names {
         let rel = format!("configs/fragments/{n}.fragment");
         let p = root.join(&rel);
-        let bytes = std::fs::read(&p)
-            .with_context(|| format!("reading {} (named in {DATA})", p.display()))?;
+        let bytes = b4k_input::read(&p).with_context(|| format!("named in {DATA}"))?;
         let text = String::from_utf8_lossy(&bytes);
         for (i, t) in text.lines().enumerate() {
             let t = t.trim_end();

@@ -71,7 +71,7 @@ fn output(g: Generated, mut findings: Vec<Finding>) -> Output {
 fn fragments(model: &Model, files: &[PathBuf]) -> Result<Output> {
     let mut lines = Vec::new();
     for f in files {
-        let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+        let bytes = b4k_input::read(f)?;
         let text = String::from_utf8_lossy(&bytes);
         for (i, t) in text.lines().enumerate() {
             let t = t.trim_end();
@@ -116,14 +116,18 @@ fn all(root: &Path, model: &Model, check: bool) -> Result<Output> {
     let mut findings = Vec::new();
     let mut text = String::new();
     let mut notes = Vec::new();
+    let mut changed = Vec::new();
     for (name, spec) in &data.defconfigs {
         let frags = defconfig::fragment_list(&data, name, spec)?;
         let lines = defconfig::read_fragments(root, &frags, &mut findings)?;
         let g = defconfig::generate(model, &lines);
+        findings.extend(g.findings);
         let rel = format!("configs/{name}");
-        let path = root.join(&rel);
-        let old = std::fs::read_to_string(&path).unwrap_or_default();
-        if old != g.text && check {
+        let old = std::fs::read_to_string(root.join(&rel)).unwrap_or_default();
+        if old == g.text {
+            continue;
+        }
+        if check {
             text.push_str(&defconfig::unified_diff(&rel, &old, &g.text));
             findings.push(Finding::error(
                 &rel,
@@ -134,14 +138,24 @@ fn all(root: &Path, model: &Model, check: bool) -> Result<Output> {
                      `b4k-dev defconfig` and commit the result"
                 ),
             ));
-        } else if old != g.text {
-            std::fs::write(&path, &g.text)
-                .with_context(|| format!("writing {}", path.display()))?;
-            notes.push(format!("b4k-dev defconfig: wrote {rel}"));
         }
-        findings.extend(g.findings);
+        changed.push((rel, g.text));
     }
     let mut report = Report::new(findings);
+    if !check && report.errors() > 0 {
+        // A defconfig Buildroot would not keep as written must not replace a good one.
+        notes.push(format!(
+            "b4k-dev defconfig: nothing written ({} defconfig(s) would change): fix the \
+             errors first",
+            changed.len()
+        ));
+    } else if !check {
+        for (rel, new) in &changed {
+            let path = root.join(rel);
+            std::fs::write(&path, new).with_context(|| format!("writing {}", path.display()))?;
+            notes.push(format!("b4k-dev defconfig: wrote {rel}"));
+        }
+    }
     report.notes = notes;
     Ok(Output { text, report })
 }

@@ -367,17 +367,7 @@ pub fn write(path: &Path, json: &str) -> Result<()> {
 
 /// The JSON text of an index file (decompressed when it ends in `.gz`).
 pub fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    if path.extension().is_some_and(|e| e == "gz") {
-        use std::io::Read;
-        let mut s = String::new();
-        flate2::read::GzDecoder::new(&bytes[..])
-            .read_to_string(&mut s)
-            .with_context(|| format!("decompressing {}", path.display()))?;
-        Ok(s)
-    } else {
-        String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", path.display()))
-    }
+    b4k_input::utf8(path, b4k_input::read_maybe_gz(path)?)
 }
 
 /// Reads an index file.
@@ -397,6 +387,8 @@ pub fn read(path: &Path) -> Result<Index> {
 struct ExprParser<'a> {
     toks: Vec<&'a str>,
     i: usize,
+    /// Operators and parentheses so far (bounded as in the Kconfig parser).
+    depth: usize,
 }
 
 fn tokenize(s: &str) -> Result<Vec<&str>> {
@@ -438,6 +430,16 @@ impl<'a> ExprParser<'a> {
     fn peek(&self) -> Option<&'a str> {
         self.toks.get(self.i).copied()
     }
+    fn deeper(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > b4k_kconfig::parse::MAX_EXPR_DEPTH {
+            bail!(
+                "more than {} operators and parentheses",
+                b4k_kconfig::parse::MAX_EXPR_DEPTH
+            );
+        }
+        Ok(())
+    }
     fn sym(&mut self, k: &mut Kconfig) -> Result<SymId> {
         let t = self.peek().context("expression ends early")?;
         self.i += 1;
@@ -452,10 +454,12 @@ impl<'a> ExprParser<'a> {
     fn primary(&mut self, k: &mut Kconfig) -> Result<Expr> {
         match self.peek() {
             Some("!") => {
+                self.deeper()?;
                 self.i += 1;
                 Ok(Expr::Not(Box::new(self.primary(k)?)))
             }
             Some("(") => {
+                self.deeper()?;
                 self.i += 1;
                 let e = self.or(k)?;
                 if self.peek() != Some(")") {
@@ -484,6 +488,7 @@ impl<'a> ExprParser<'a> {
     fn and(&mut self, k: &mut Kconfig) -> Result<Expr> {
         let mut e = self.primary(k)?;
         while self.peek() == Some("&&") {
+            self.deeper()?;
             self.i += 1;
             e = Expr::And(Box::new(e), Box::new(self.primary(k)?));
         }
@@ -492,6 +497,7 @@ impl<'a> ExprParser<'a> {
     fn or(&mut self, k: &mut Kconfig) -> Result<Expr> {
         let mut e = self.and(k)?;
         while self.peek() == Some("||") {
+            self.deeper()?;
             self.i += 1;
             e = Expr::Or(Box::new(e), Box::new(self.and(k)?));
         }
@@ -506,6 +512,7 @@ fn parse_expr(k: &mut Kconfig, s: &str) -> Result<Option<Expr>> {
     let mut p = ExprParser {
         toks: tokenize(s)?,
         i: 0,
+        depth: 0,
     };
     let e = p.or(k).with_context(|| format!("in expression '{s}'"))?;
     if p.i != p.toks.len() {

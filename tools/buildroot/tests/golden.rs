@@ -106,3 +106,65 @@ fn malformed_indexes_are_errors() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn defconfig_names_stay_in_configs() {
+    let d = scratch("names");
+    let cases = [
+        ("[defconfigs.\"../../x_defconfig\"]\nfragments = []\n", "../../x_defconfig"),
+        ("[defconfigs.x]\nfragments = []\n", "ending in _defconfig"),
+        ("[defconfigs.a_defconfig]\nfragments = [\"../../etc/passwd\"]\n", "../../etc/passwd"),
+        (
+            "[options.r]\nd = \"/abs\"\n[defconfigs.a_defconfig]\nfragments = []\noptions = { r = \"d\" }\n",
+            "\"/abs\" is not a name",
+        ),
+    ];
+    for (text, want) in cases {
+        std::fs::write(d.join(defconfig::DATA), text).unwrap();
+        let err = format!("{:#}", defconfig::read_data(&d).unwrap_err());
+        assert!(err.contains(want), "{text:?}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A defconfig with an error is not written over the committed one (nor is any
+/// other: the set is written only when the whole run is clean).
+#[test]
+fn broken_result_does_not_overwrite_a_committed_defconfig() {
+    use b4k_buildroot::generate::{run, Mode, Options};
+    use b4k_buildroot::ModelSource;
+    let d = scratch("overwrite");
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    std::fs::copy(data.join("minibr-ext/Config.in"), d.join("Config.in")).unwrap();
+    std::fs::write(
+        d.join(defconfig::DATA),
+        "[defconfigs.a_defconfig]\nfragments = [\"f\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("configs/fragments/f.fragment"),
+        "BR2_PACKAGE_KUBE=y\nBR2_NO_SUCH_SYMBOL=y\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("configs/a_defconfig"), "COMMITTED\n").unwrap();
+    let opts = Options {
+        model: ModelSource {
+            tree: d.clone(),
+            buildroot: Some(data.join("minibr")),
+            index: None,
+            host_arch: Some("x86_64".into()),
+            host_gcc_version: Some("12".into()),
+        },
+        mode: Mode::Write,
+    };
+    let out = run(&opts).unwrap();
+    assert!(out.report.errors() > 0);
+    assert!(
+        out.report.notes[0].contains("nothing written"),
+        "{:?}",
+        out.report.notes
+    );
+    let kept = std::fs::read_to_string(d.join("configs/a_defconfig")).unwrap();
+    assert_eq!(kept, "COMMITTED\n");
+    let _ = std::fs::remove_dir_all(&d);
+}

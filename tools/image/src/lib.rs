@@ -104,8 +104,7 @@ impl BrConfig {
         let Some(path) = path else {
             return Ok(Self::default());
         };
-        let text =
-            fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = b4k_input::read_text(path)?;
         let values = text
             .lines()
             .filter_map(|l| l.split_once('='))
@@ -295,9 +294,7 @@ pub fn run(args: &Options) -> Result<Vec<PathBuf>> {
     let mut names: Vec<String> = files.iter().map(|f| file_name(f)).collect();
     names.push("sha256sums".into());
     names.push("manifest.json".into());
-    for name in &names {
-        stage::place(&out.join(name), &bin.join(name))?;
-    }
+    stage::place_all(&out, bin, &names)?;
     Ok(names.iter().map(|n| bin.join(n)).collect())
 }
 
@@ -324,7 +321,7 @@ fn rootfs_mtime(bin: &Path) -> Result<i64> {
 
 /// Renders a minijinja template file with `vars`; undefined variables are errors.
 pub fn render(path: &Path, vars: &board::Vars) -> Result<String> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = b4k_input::read_text(path)?;
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(true);

@@ -173,8 +173,7 @@ pub struct PartitionCheck {
 
 /// Reads `image.toml`; errors carry `file:line`.
 pub fn load(path: &Path) -> Result<Spec> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading {} (the board's image description)", path.display()))?;
+    let text = b4k_input::read_text(path).context("reading the board's image description")?;
     toml::from_str(&text).map_err(|e| {
         let line = e.span().map_or(0, |s| {
             text[..s.start.min(text.len())].matches('\n').count() + 1

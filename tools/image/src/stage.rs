@@ -103,25 +103,65 @@ pub fn list_files(dir: &Path) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// Moves a finished file into place atomically: rename, or (across file
-/// systems) copy to a hidden temporary name beside `dst`, then rename.
-pub fn place(src: &Path, dst: &Path) -> Result<()> {
+/// Moves a set of finished files from `from` into `dir` as a whole: all new or, on
+/// any failure, all as before. Each file is first brought beside its destination
+/// (`.<name>.b4k-new`: a copy when `from` is on another file system, the step that
+/// can fail), then the old files are set aside and the new ones renamed in (renames
+/// within one directory), and only then are the old ones removed.
+pub fn place_all(from: &Path, dir: &Path, names: &[String]) -> Result<()> {
+    let beside = |name: &str, tag: &str| dir.join(format!(".{name}.b4k-{tag}"));
+    let mut staged = Vec::new();
+    for name in names {
+        let tmp = beside(name, "new");
+        if let Err(e) = bring(&from.join(name), &tmp) {
+            for t in &staged {
+                let _ = fs::remove_file(t);
+            }
+            return Err(e);
+        }
+        staged.push(tmp);
+    }
+    let mut done: Vec<(&String, bool)> = Vec::new();
+    for name in names {
+        let dst = dir.join(name);
+        let had_old = dst.exists();
+        let r = (if had_old {
+            fs::rename(&dst, beside(name, "old"))
+        } else {
+            Ok(())
+        })
+        .and_then(|_| fs::rename(beside(name, "new"), &dst));
+        if let Err(e) = r {
+            // Put back what was there: the set stays all old.
+            for (n, old) in done.iter().chain([(name, had_old)].iter()) {
+                if *old {
+                    let _ = fs::rename(beside(n, "old"), dir.join(n));
+                } else {
+                    let _ = fs::remove_file(dir.join(n));
+                }
+            }
+            for n in names {
+                let _ = fs::remove_file(beside(n, "new"));
+            }
+            return Err(e).with_context(|| format!("moving {name} into {}", dir.display()));
+        }
+        done.push((name, had_old));
+    }
+    for name in names {
+        let _ = fs::remove_file(beside(name, "old"));
+    }
+    Ok(())
+}
+
+/// `src` to `dst`: a rename, or across file systems a copy.
+fn bring(src: &Path, dst: &Path) -> Result<()> {
     if fs::rename(src, dst).is_ok() {
         return Ok(());
     }
-    let name = dst
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dst.with_file_name(format!(".{name}.b4k-partial"));
-    let r = fs::copy(src, &tmp)
-        .with_context(|| format!("copying {} to {}", src.display(), tmp.display()))
-        .and_then(|_| {
-            fs::rename(&tmp, dst)
-                .with_context(|| format!("renaming {} to {}", tmp.display(), dst.display()))
-        });
-    if r.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    r
+    fs::copy(src, dst)
+        .map(|_| ())
+        .with_context(|| format!("copying {} to {}", src.display(), dst.display()))
+        .inspect_err(|_| {
+            let _ = fs::remove_file(dst);
+        })
 }

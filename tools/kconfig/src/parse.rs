@@ -298,15 +298,21 @@ impl Parser {
 
     fn parse_file(&mut self, file: &str, from: Option<&Loc>) -> Result<()> {
         let path = self.srctree.join(file);
-        let text = match std::fs::read(&path) {
+        let text = match b4k_input::read(&path) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(e) => {
                 return Err(match from {
-                    Some(l) => anyhow!("{l}: can't open file \"{file}\": {e}"),
-                    None => anyhow!("can't open file \"{}\": {e}", path.display()),
+                    Some(l) => anyhow!("{l}: can't open file \"{file}\": {e:#}"),
+                    None => anyhow!("can't open file \"{}\": {e:#}", path.display()),
                 })
             }
         };
+        if self.include_stack.len() >= MAX_SOURCE_DEPTH {
+            bail!(
+                "{}: more than {MAX_SOURCE_DEPTH} files sourced inside each other",
+                from.map(|l| l.to_string()).unwrap_or_default()
+            );
+        }
         if self.include_stack.iter().any(|f| f == file) {
             bail!(
                 "{}: recursive inclusion of \"{file}\"",
@@ -408,6 +414,7 @@ impl Parser {
             t: toks,
             i: 0,
             loc: loc.clone(),
+            depth: 0,
         };
         match kw {
             "config" | "menuconfig" => {
@@ -429,7 +436,7 @@ impl Parser {
                     loc: loc.clone(),
                 });
                 self.k.syms[id].ty = Type::Bool;
-                self.push(FrameKind::Choice(c), loc);
+                self.push(FrameKind::Choice(c), loc)?;
                 self.choice = Some(c);
                 self.cur = Some(Entry::new(EntryKind::Choice(c), loc.clone()));
             }
@@ -437,7 +444,7 @@ impl Parser {
                 self.finish_entry()?;
                 let _title = ts.string()?;
                 ts.end()?;
-                self.push(FrameKind::Menu, loc);
+                self.push(FrameKind::Menu, loc)?;
                 self.cur = Some(Entry::new(EntryKind::Menu, loc.clone()));
             }
             "comment" => {
@@ -451,12 +458,12 @@ impl Parser {
                 let e = ts.expr(&mut self.k)?;
                 ts.end()?;
                 let parent = self.frames.last().and_then(|f| f.dep.clone());
-                self.frames.push(Frame {
+                self.push_frame(Frame {
                     kind: FrameKind::If,
                     dep: and_opt(parent, Some(e)),
                     visibility: None,
                     loc: loc.clone(),
-                });
+                })?;
             }
             "endmenu" | "endif" | "endchoice" => {
                 self.finish_entry()?;
@@ -574,13 +581,24 @@ impl Parser {
         out
     }
 
-    fn push(&mut self, kind: FrameKind, loc: &Loc) {
-        self.frames.push(Frame {
+    fn push(&mut self, kind: FrameKind, loc: &Loc) -> Result<()> {
+        self.push_frame(Frame {
             kind,
             dep: None,
             visibility: None,
             loc: loc.clone(),
-        });
+        })
+    }
+
+    fn push_frame(&mut self, f: Frame) -> Result<()> {
+        if self.frames.len() > MAX_NESTING {
+            return Err(Self::err(
+                &f.loc,
+                format!("more than {MAX_NESTING} if/menu/choice blocks nested"),
+            ));
+        }
+        self.frames.push(f);
+        Ok(())
     }
 
     fn vis_chain(&self) -> Option<Expr> {
@@ -884,10 +902,24 @@ fn skip_help(lines: &[&str], mut i: usize) -> usize {
     i
 }
 
+/// The most operators and parentheses one expression may have: far above the
+/// kernel's and Buildroot's largest (a few dozen), low enough that evaluating and
+/// dropping the expression tree cannot overflow a thread's stack.
+pub const MAX_EXPR_DEPTH: usize = 1000;
+
+/// The most `if`/`menu`/`choice` blocks open at once (each one's dependency is
+/// copied into every entry inside it, so deep nesting costs quadratic memory).
+pub const MAX_NESTING: usize = 100;
+
+/// The most `source` files open at once.
+pub const MAX_SOURCE_DEPTH: usize = 64;
+
 struct Toks {
     t: Vec<Tok>,
     i: usize,
     loc: Loc,
+    /// Operators and parentheses of the expression being parsed.
+    depth: usize,
 }
 
 impl Toks {
@@ -972,9 +1004,22 @@ impl Toks {
             _ => Err(self.err("a symbol")),
         }
     }
+    /// One more operator or parenthesis; an error past [`MAX_EXPR_DEPTH`].
+    fn deeper(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_EXPR_DEPTH {
+            bail!(
+                "{}: expression too large: more than {MAX_EXPR_DEPTH} operators and parentheses; \
+                 split it",
+                self.loc
+            );
+        }
+        Ok(())
+    }
     fn expr(&mut self, k: &mut Kconfig) -> Result<Expr> {
         let mut e = self.and(k)?;
         while self.peek() == Some(&Tok::Op("||")) {
+            self.deeper()?;
             self.i += 1;
             let r = self.and(k)?;
             e = Expr::Or(Box::new(e), Box::new(r));
@@ -984,6 +1029,7 @@ impl Toks {
     fn and(&mut self, k: &mut Kconfig) -> Result<Expr> {
         let mut e = self.unary(k)?;
         while self.peek() == Some(&Tok::Op("&&")) {
+            self.deeper()?;
             self.i += 1;
             let r = self.unary(k)?;
             e = Expr::And(Box::new(e), Box::new(r));
@@ -994,10 +1040,12 @@ impl Toks {
         use crate::model::CmpOp;
         match self.peek() {
             Some(Tok::Op("!")) => {
+                self.deeper()?;
                 self.i += 1;
                 Ok(Expr::Not(Box::new(self.unary(k)?)))
             }
             Some(Tok::Op("(")) => {
+                self.deeper()?;
                 self.i += 1;
                 let e = self.expr(k)?;
                 if self.peek() != Some(&Tok::Op(")")) {

@@ -240,3 +240,82 @@ fn semantics_worked_out_by_hand() {
     assert_eq!(got[1], ("B".to_string(), None));
     assert_eq!(got[9], ("P2".to_string(), Some("y".to_string())));
 }
+
+/// Inputs that used to overflow the stack, take quadratic time and memory, or
+/// never end: each is now a bounded error naming the file and line.
+#[test]
+fn oversized_input_is_a_bounded_error() {
+    let deep = format!(
+        "config A\n\tbool \"a\"\n\tdepends on {}B{}\n",
+        "(".repeat(30_000),
+        ")".repeat(30_000)
+    );
+    let chain = format!(
+        "config A\n\tbool \"a\"\n\tdepends on {}\n",
+        (0..60_000)
+            .map(|i| format!("S{i}"))
+            .collect::<Vec<_>>()
+            .join(" && ")
+    );
+    let mut ifs = String::from("config A\n\tbool \"a\"\n");
+    for i in 0..4000 {
+        ifs.push_str(&format!("if A\nconfig X{i}\n\tbool \"x\"\n"));
+    }
+    ifs.push_str(&"endif\n".repeat(4000));
+    let mut sources = vec![("Kconfig".to_string(), "source \"k0\"\n".to_string())];
+    for i in 0..100 {
+        sources.push((format!("k{i}"), format!("source \"k{}\"\n", i + 1)));
+    }
+    let sources: Vec<(&str, &str)> = sources
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "deep-parens",
+            vec![("Kconfig", deep.as_str())],
+            "Kconfig:3: expression too large",
+        ),
+        (
+            "long-chain",
+            vec![("Kconfig", chain.as_str())],
+            "Kconfig:3: expression too large",
+        ),
+        (
+            "nested-ifs",
+            vec![("Kconfig", ifs.as_str())],
+            "more than 100 if/menu/choice blocks nested",
+        ),
+        (
+            "source-dev-zero",
+            vec![("Kconfig", "source \"/dev/zero\"\n")],
+            "not a regular file",
+        ),
+        ("source-chain", sources, "more than 64 files sourced"),
+    ];
+    for (name, files, want) in cases {
+        let start = std::time::Instant::now();
+        let got = load_err(name, &files);
+        assert!(got.contains(want), "{name}: got {got:?}, want {want:?}");
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "{name}: {:?}",
+            start.elapsed()
+        );
+    }
+}
+
+#[test]
+fn config_files_are_bounded() {
+    let e = format!(
+        "{:#}",
+        b4k_kconfig::dotconfig::read(std::path::Path::new("/dev/zero")).unwrap_err()
+    );
+    assert!(e.contains("/dev/zero: not a regular file"), "{e}");
+    let e = format!(
+        "{:#}",
+        kernel::read_lines(std::path::Path::new("/dev/zero"), true).unwrap_err()
+    );
+    assert!(e.contains("not a regular file"), "{e}");
+}

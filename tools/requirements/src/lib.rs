@@ -13,7 +13,7 @@
 //! [`check_config`] checks a finished `.config` against it (`b4k lint-kernel --config`);
 //! [`coverage`] checks any set of final values (the fragment lint's prediction too).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use b4k_findings::{Finding, Report};
 use b4k_kconfig::model::{Kconfig, Type};
 use serde::Deserialize;
@@ -40,7 +40,7 @@ struct Group {
     #[serde(default)]
     #[allow(dead_code)]
     note: Option<String>,
-    options: Vec<String>,
+    options: Vec<toml::Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -77,36 +77,25 @@ impl Requirement {
     }
 }
 
-/// Loads the required set.
+/// Loads the required set; each requirement knows its line (from the TOML spans:
+/// one pass over the text, however long the file).
 pub fn load(path: &Path) -> Result<Vec<Requirement>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = b4k_input::read_text(path)?;
+    let starts = b4k_input::line_starts(&text);
     let file: File = toml::from_str(&text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-            .unwrap_or(0);
+        let line = e.span().map_or(0, |s| b4k_input::line_of(&starts, s.start));
         anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
     })?;
     let mut out = Vec::new();
-    let lines: Vec<&str> = text.lines().collect();
-    let mut cursor = 0;
     for g in file.group {
-        let header = format!("\"{}\"", g.name);
-        if let Some(i) = lines[cursor..].iter().position(|l| l.contains(&header)) {
-            cursor += i;
-        }
         for o in g.options {
+            let line = b4k_input::line_of(&starts, o.span().start);
+            let o = o.into_inner();
             let (name, exact) = match o.split_once('=') {
                 Some((n, v)) => (n.to_string(), Some(v.to_string())),
                 None => (o.clone(), None),
             };
             let name = name.strip_prefix("CONFIG_").unwrap_or(&name).to_string();
-            let needle = format!("\"{o}\"");
-            let line = lines[cursor..]
-                .iter()
-                .position(|l| l.contains(&needle))
-                .map_or(0, |i| cursor + i + 1);
             if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
                 bail!(
                     "{}:{line}: '{o}' is not a kernel option name",
@@ -196,4 +185,60 @@ pub fn check_config(opts: &ConfigCheck) -> Result<Report> {
         .collect();
     report.data = Some(serde_json::json!({ "values": shown }));
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(name: &str, text: &[u8]) -> PathBuf {
+        let p = std::env::temp_dir().join(format!("b4k-req-{}-{name}", std::process::id()));
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn lines_come_from_the_toml() {
+        let p = write(
+            "lines.toml",
+            b"[[group]]\nname = \"a\"\nlevel = \"required\"\noptions = [\n  \"A\",\n  \"B=y\",\n]\n",
+        );
+        let r = load(&p).unwrap();
+        assert_eq!(
+            r.iter()
+                .map(|r| (r.name.as_str(), r.line))
+                .collect::<Vec<_>>(),
+            [("A", 5), ("B", 6)]
+        );
+        assert_eq!(r[1].exact.as_deref(), Some("y"));
+        let _ = std::fs::remove_file(p);
+    }
+
+    #[test]
+    fn a_long_file_is_linear() {
+        // 40,000 options: the old per-option search from the group's line was
+        // quadratic (minutes); the spans make it one pass.
+        let mut t = String::from("[[group]]\nname = \"g\"\nlevel = \"optional\"\noptions = [\n");
+        for i in 0..40_000 {
+            t.push_str(&format!("\"OPT_{i}\",\n"));
+        }
+        t.push_str("]\n");
+        let p = write("long.toml", t.as_bytes());
+        let start = std::time::Instant::now();
+        let r = load(&p).unwrap();
+        assert_eq!(r.len(), 40_000);
+        assert_eq!(r[39_999].line, 40_004);
+        assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+        let _ = std::fs::remove_file(p);
+    }
+
+    #[test]
+    fn bad_bytes_and_devices_are_errors_with_place() {
+        let p = write("utf8.toml", b"[[group]]\nname = \"\xff\"\n");
+        let e = format!("{:#}", load(&p).unwrap_err());
+        assert!(e.ends_with(":2: not UTF-8 (byte 0xff at column 9)"), "{e}");
+        let _ = std::fs::remove_file(p);
+        let e = format!("{:#}", load(Path::new("/dev/zero")).unwrap_err());
+        assert!(e.contains("not a regular file"), "{e}");
+    }
 }

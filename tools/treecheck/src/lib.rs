@@ -606,27 +606,51 @@ pub fn run(opts: &Options) -> Result<b4k_findings::Report> {
     let ext = b4k_buildroot::external_name(root)?;
     let mut known = Known::default();
     let mut notes = Vec::new();
-    if opts.model.buildroot.is_some() || opts.model.index_path().exists() {
-        let m = opts.model.load(&ext)?;
-        let names: HashSet<String> =
-            m.k.order
-                .iter()
-                .map(|&s| m.k.syms[s].name.clone())
-                .collect();
-        known.symbols = Some(names);
-        known.symbols_from = m.from;
-        known.from_index = m.is_index;
+    let mut extra = Vec::new();
+    let index = opts.model.index_path();
+    let shown = index
+        .strip_prefix(root)
+        .unwrap_or(&index)
+        .display()
+        .to_string();
+    let generated = root.join(b4k_buildroot::defconfig::DATA).exists();
+    if opts.model.buildroot.is_some() || index.exists() {
+        match opts.model.load(&ext) {
+            Ok(m) => {
+                let names = m.k.order.iter().map(|&s| m.k.syms[s].name.clone());
+                known.symbols = Some(names.collect());
+                known.symbols_from = m.from;
+                known.from_index = m.is_index;
+            }
+            // A damaged index is a finding of the tree, not a failure of the run.
+            Err(e) if opts.model.buildroot.is_none() => {
+                extra.push(Finding::error(&shown, 0, "damaged-index", format!("{e:#}")))
+            }
+            Err(e) => return Err(e),
+        }
+    } else if generated {
+        extra.push(Finding::error(
+            &shown,
+            0,
+            "missing-index",
+            format!(
+                "missing, and {} generates the defconfigs from it: restore it, or \
+                 re-export it with `b4k-dev defconfig --buildroot DIR --export-index {shown}`",
+                b4k_buildroot::defconfig::DATA
+            ),
+        ));
     } else {
         notes.push(format!(
-            "b4k-dev check: no Buildroot checkout nor {}: symbol names are not checked \
-             (set BUILDROOT_DIR)",
-            b4k_buildroot::INDEX
+            "b4k-dev check: no Buildroot checkout nor {shown}: symbol names are not checked \
+             (set BUILDROOT_DIR)"
         ));
     }
     if let Some(br) = &opts.model.buildroot {
         known.buildroot_packages = Some(br.join("package"));
     }
-    let mut report = b4k_findings::Report::new(check_tree(root, &known)?);
+    let mut findings = check_tree(root, &known)?;
+    findings.extend(extra);
+    let mut report = b4k_findings::Report::new(findings);
     report.notes = notes;
     Ok(report)
 }

@@ -36,3 +36,33 @@ fn check_broken_tree() {
     let want: Vec<&str> = want.lines().collect();
     assert_eq!(got, want);
 }
+
+/// A deleted, truncated or padded index is a finding of `b4k-dev check`.
+#[test]
+fn damaged_or_deleted_index_is_a_finding() {
+    let root = std::env::temp_dir().join(format!("b4k-index-check-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("configs")).unwrap();
+    std::fs::write(root.join("external.desc"), "name: DEMO\n").unwrap();
+    std::fs::write(root.join("configs/defconfigs.toml"), "[defconfigs]\n").unwrap();
+    let opts = b4k_treecheck::Options {
+        model: b4k_buildroot::ModelSource {
+            tree: root.clone(),
+            ..Default::default()
+        },
+    };
+    let codes = |opts: &b4k_treecheck::Options| -> Vec<&'static str> {
+        let r = b4k_treecheck::run(opts).unwrap();
+        r.findings.iter().map(|f| f.code).collect()
+    };
+    assert_eq!(codes(&opts), ["missing-index"]);
+    let real = std::fs::read(data().join("../../../../configs/buildroot-index.json.gz")).unwrap();
+    let index = root.join("configs/buildroot-index.json.gz");
+    std::fs::write(&index, &real[..real.len() / 2]).unwrap();
+    assert_eq!(codes(&opts), ["damaged-index"]);
+    let mut padded = real.clone();
+    padded.extend_from_slice(b"garbage");
+    std::fs::write(&index, &padded).unwrap();
+    assert_eq!(codes(&opts), ["damaged-index"]);
+    let _ = std::fs::remove_dir_all(&root);
+}
