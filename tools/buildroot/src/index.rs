@@ -387,7 +387,7 @@ pub fn read(path: &Path) -> Result<Index> {
 struct ExprParser<'a> {
     toks: Vec<&'a str>,
     i: usize,
-    /// Operators and parentheses so far (bounded as in the Kconfig parser).
+    /// Parentheses and `!` open at this point.
     depth: usize,
 }
 
@@ -430,12 +430,15 @@ impl<'a> ExprParser<'a> {
     fn peek(&self) -> Option<&'a str> {
         self.toks.get(self.i).copied()
     }
-    fn deeper(&mut self) -> Result<()> {
+    /// Only parentheses and `!` recurse here (chains are loops), so they alone are
+    /// bounded; the index's expressions come from Buildroot's Kconfig tree, whose
+    /// select chains are long (BR2_TOOLCHAIN_HAS_THREADS: 5,049 operators).
+    fn nest(&mut self) -> Result<()> {
         self.depth += 1;
-        if self.depth > b4k_kconfig::parse::MAX_EXPR_DEPTH {
+        if self.depth > b4k_kconfig::parse::MAX_EXPR_NESTING {
             bail!(
-                "more than {} operators and parentheses",
-                b4k_kconfig::parse::MAX_EXPR_DEPTH
+                "nested more than {} deep",
+                b4k_kconfig::parse::MAX_EXPR_NESTING
             );
         }
         Ok(())
@@ -454,18 +457,21 @@ impl<'a> ExprParser<'a> {
     fn primary(&mut self, k: &mut Kconfig) -> Result<Expr> {
         match self.peek() {
             Some("!") => {
-                self.deeper()?;
+                self.nest()?;
                 self.i += 1;
-                Ok(Expr::Not(Box::new(self.primary(k)?)))
+                let e = Expr::Not(Box::new(self.primary(k)?));
+                self.depth -= 1;
+                Ok(e)
             }
             Some("(") => {
-                self.deeper()?;
+                self.nest()?;
                 self.i += 1;
                 let e = self.or(k)?;
                 if self.peek() != Some(")") {
                     bail!("missing ')'");
                 }
                 self.i += 1;
+                self.depth -= 1;
                 Ok(e)
             }
             _ => {
@@ -488,7 +494,6 @@ impl<'a> ExprParser<'a> {
     fn and(&mut self, k: &mut Kconfig) -> Result<Expr> {
         let mut e = self.primary(k)?;
         while self.peek() == Some("&&") {
-            self.deeper()?;
             self.i += 1;
             e = Expr::And(Box::new(e), Box::new(self.primary(k)?));
         }
@@ -497,7 +502,6 @@ impl<'a> ExprParser<'a> {
     fn or(&mut self, k: &mut Kconfig) -> Result<Expr> {
         let mut e = self.and(k)?;
         while self.peek() == Some("||") {
-            self.deeper()?;
             self.i += 1;
             e = Expr::Or(Box::new(e), Box::new(self.and(k)?));
         }

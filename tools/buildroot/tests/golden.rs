@@ -168,3 +168,34 @@ fn broken_result_does_not_overwrite_a_committed_defconfig() {
     assert_eq!(kept, "COMMITTED\n");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Long select chains are real (Buildroot's BR2_TOOLCHAIN_HAS_THREADS has 5,049
+/// operators) and load; parentheses nested past the bound are an error.
+#[test]
+fn index_chains_load_and_deep_nesting_is_an_error() {
+    let d = scratch("index-depth");
+    let sym = |depends: &str| {
+        format!(
+            "{{\"about\":\"\",\"buildroot\":\"x\",\"host\":{{\"arch\":\"x\",\"gcc_version\":\"1\"}},\
+             \"symbols\":[{{\"name\":\"A\",\"type\":\"bool\",\"depends\":\"{depends}\"}}],\
+             \"choices\":[],\"legacy\":[]}}"
+        )
+    };
+    let chain: Vec<String> = (0..6000).map(|i| format!("S{i}")).collect();
+    let p = d.join("index.json");
+    std::fs::write(&p, sym(&chain.join(" || "))).unwrap();
+    let ix = b4k_buildroot::index::read(&p).unwrap();
+    assert!(b4k_buildroot::index::to_kconfig(&ix, &d, "DEMO").is_ok());
+    std::fs::write(
+        &p,
+        sym(&format!("{}B{}", "(".repeat(5000), ")".repeat(5000))),
+    )
+    .unwrap();
+    let ix = b4k_buildroot::index::read(&p).unwrap();
+    let e = format!(
+        "{:#}",
+        b4k_buildroot::index::to_kconfig(&ix, &d, "DEMO").unwrap_err()
+    );
+    assert!(e.contains("nested more than 100 deep"), "{e}");
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -902,10 +902,15 @@ fn skip_help(lines: &[&str], mut i: usize) -> usize {
     i
 }
 
-/// The most operators and parentheses one expression may have: far above the
-/// kernel's and Buildroot's largest (a few dozen), low enough that evaluating and
-/// dropping the expression tree cannot overflow a thread's stack.
+/// How deep one written expression may be, as a tree (a chain `a && b && ...` is
+/// as deep as it is long) and in nested parentheses and `!`: far above the
+/// kernel's and Buildroot's deepest (a few dozen), low enough that parsing,
+/// evaluating and dropping it cannot overflow a thread's stack.
 pub const MAX_EXPR_DEPTH: usize = 1000;
+
+/// How deep parentheses and `!` may nest in one expression (the parser recurses
+/// on them; the kernel's and Buildroot's nest a few levels).
+pub const MAX_EXPR_NESTING: usize = 100;
 
 /// The most `if`/`menu`/`choice` blocks open at once (each one's dependency is
 /// copied into every entry inside it, so deep nesting costs quadratic memory).
@@ -918,7 +923,7 @@ struct Toks {
     t: Vec<Tok>,
     i: usize,
     loc: Loc,
-    /// Operators and parentheses of the expression being parsed.
+    /// Parentheses and `!` open at this point of the expression.
     depth: usize,
 }
 
@@ -1004,54 +1009,71 @@ impl Toks {
             _ => Err(self.err("a symbol")),
         }
     }
-    /// One more operator or parenthesis; an error past [`MAX_EXPR_DEPTH`].
-    fn deeper(&mut self) -> Result<()> {
-        self.depth += 1;
-        if self.depth > MAX_EXPR_DEPTH {
+    /// `d` (a tree depth) if within [`MAX_EXPR_DEPTH`], else an error.
+    fn bounded(&self, d: usize) -> Result<usize> {
+        if d > MAX_EXPR_DEPTH {
             bail!(
-                "{}: expression too large: more than {MAX_EXPR_DEPTH} operators and parentheses; \
-                 split it",
+                "{}: expression too large: chained more than {MAX_EXPR_DEPTH} deep; split it",
+                self.loc
+            );
+        }
+        Ok(d)
+    }
+    /// One more parenthesis or `!` open; an error past [`MAX_EXPR_NESTING`].
+    fn nest(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_EXPR_NESTING {
+            bail!(
+                "{}: expression too large: parentheses and '!' nested more than \
+                 {MAX_EXPR_NESTING} deep; split it",
                 self.loc
             );
         }
         Ok(())
     }
     fn expr(&mut self, k: &mut Kconfig) -> Result<Expr> {
-        let mut e = self.and(k)?;
+        Ok(self.or_chain(k)?.0)
+    }
+    /// `a || b || ...` with the depth of the tree built (chains are left-deep).
+    fn or_chain(&mut self, k: &mut Kconfig) -> Result<(Expr, usize)> {
+        let (mut e, mut d) = self.and_chain(k)?;
         while self.peek() == Some(&Tok::Op("||")) {
-            self.deeper()?;
             self.i += 1;
-            let r = self.and(k)?;
+            let (r, rd) = self.and_chain(k)?;
+            d = self.bounded(d.max(rd) + 1)?;
             e = Expr::Or(Box::new(e), Box::new(r));
         }
-        Ok(e)
+        Ok((e, d))
     }
-    fn and(&mut self, k: &mut Kconfig) -> Result<Expr> {
-        let mut e = self.unary(k)?;
+    fn and_chain(&mut self, k: &mut Kconfig) -> Result<(Expr, usize)> {
+        let (mut e, mut d) = self.unary(k)?;
         while self.peek() == Some(&Tok::Op("&&")) {
-            self.deeper()?;
             self.i += 1;
-            let r = self.unary(k)?;
+            let (r, rd) = self.unary(k)?;
+            d = self.bounded(d.max(rd) + 1)?;
             e = Expr::And(Box::new(e), Box::new(r));
         }
-        Ok(e)
+        Ok((e, d))
     }
-    fn unary(&mut self, k: &mut Kconfig) -> Result<Expr> {
+    fn unary(&mut self, k: &mut Kconfig) -> Result<(Expr, usize)> {
         use crate::model::CmpOp;
         match self.peek() {
             Some(Tok::Op("!")) => {
-                self.deeper()?;
+                self.nest()?;
                 self.i += 1;
-                Ok(Expr::Not(Box::new(self.unary(k)?)))
+                let (e, d) = self.unary(k)?;
+                self.depth -= 1;
+                Ok((Expr::Not(Box::new(e)), self.bounded(d + 1)?))
             }
             Some(Tok::Op("(")) => {
-                self.deeper()?;
+                self.nest()?;
                 self.i += 1;
-                let e = self.expr(k)?;
+                let e = self.or_chain(k)?;
                 if self.peek() != Some(&Tok::Op(")")) {
                     return Err(self.err("')'"));
                 }
                 self.i += 1;
+                self.depth -= 1;
                 Ok(e)
             }
             _ => {
@@ -1063,11 +1085,11 @@ impl Toks {
                     Some(Tok::Op("<=")) => CmpOp::Le,
                     Some(Tok::Op(">")) => CmpOp::Gt,
                     Some(Tok::Op(">=")) => CmpOp::Ge,
-                    _ => return Ok(Expr::Sym(a)),
+                    _ => return Ok((Expr::Sym(a), 1)),
                 };
                 self.i += 1;
                 let b = self.symbol(k)?;
-                Ok(Expr::Cmp(op, a, b))
+                Ok((Expr::Cmp(op, a, b), 1))
             }
         }
     }
