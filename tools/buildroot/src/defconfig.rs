@@ -5,7 +5,7 @@
 use crate::savedefconfig::savedefconfig;
 use anyhow::{Context, Result};
 use b4k_findings::Finding;
-use b4k_kconfig::eval::{Eval, LineIssue};
+use b4k_kconfig::eval::{split_line_prefixed, Eval, LineIssue};
 use b4k_kconfig::model::{Kconfig, Tri, Type};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -211,123 +211,24 @@ pub fn generate(m: &Model, lines: &[Line]) -> Generated {
     let issues = ev.read(&texts);
     let mut findings = Vec::new();
     let mut verdicts = Vec::new();
-    let mut bad = HashSet::new();
+    let bad: HashSet<usize> = issues.iter().map(|(i, _)| *i).collect();
     for (i, issue) in issues {
-        bad.insert(i);
-        let l = &lines[i];
-        let name = l
-            .text
-            .trim_start_matches("# ")
-            .split(['=', ' '])
-            .next()
-            .unwrap_or("");
-        verdicts.push((
-            name.to_string(),
-            match issue {
-                LineIssue::Unknown => Verdict::Unknown,
-                _ => Verdict::Invalid,
-            },
-        ));
-        let message = match issue {
-            LineIssue::Unknown if m.is_index => format!(
-                "{name} is not a Buildroot symbol known to {} (if it is new, re-export the \
-                 index with `b4k-dev defconfig --buildroot DIR --export-index`)",
-                m.from
-            ),
-            LineIssue::Unknown => format!(
-                "{name} is not a symbol of {}: Buildroot ignores this line; fix the name or \
-                 remove it",
-                m.from
-            ),
-            LineIssue::Invalid(t) => format!("invalid value for {t} {name}"),
-            LineIssue::Unquoted => format!("{name} is a string: quote its value"),
-            LineIssue::NotConfig => "not a config line".to_string(),
-        };
-        let code = match issue {
-            LineIssue::Unknown => "unknown-symbol",
-            LineIssue::NotConfig => "not-config-line",
-            _ => "invalid-value",
-        };
-        findings.push(Finding::error(&l.file, l.line, code, message).about(name));
+        let (v, f) = issue_finding(m, &lines[i], &issue);
+        verdicts.push(v);
+        findings.push(f);
     }
     // The last assignment of each symbol is the one Buildroot keeps.
     let mut last: BTreeMap<String, usize> = BTreeMap::new();
-    for (i, l) in lines.iter().enumerate() {
-        if bad.contains(&i) {
-            continue;
-        }
-        if let Some(Ok((n, _))) = b4k_kconfig::eval::split_line_prefixed(&l.text, "") {
+    for (i, l) in lines.iter().enumerate().filter(|(i, _)| !bad.contains(i)) {
+        if let Some(Ok((n, _))) = split_line_prefixed(&l.text, "") {
             last.insert(n, i);
         }
     }
     for (name, &i) in &last {
-        let l = &lines[i];
-        let Some(s) = m.k.find(name) else { continue };
-        let Some(Ok((_, raw))) = b4k_kconfig::eval::split_line_prefixed(&l.text, "") else {
-            continue;
-        };
-        if m.legacy.contains(name) && raw != "n" {
-            verdicts.push((name.clone(), Verdict::Legacy));
-            findings.push(
-                Finding::error(
-                    &l.file,
-                    l.line,
-                    "legacy",
-                    format!(
-                        "{name} is a legacy option (Buildroot's Config.in.legacy): it selects \
-                         BR2_LEGACY and the build stops; read its help there and use what \
-                         replaced it"
-                    ),
-                )
-                .about(name),
-            );
-            continue;
+        if let Some((v, f)) = value_finding(m, &mut ev, name, &lines[i]) {
+            verdicts.push((name.clone(), v));
+            findings.push(f);
         }
-        let ty = m.k.syms[s].ty;
-        let want = match ty {
-            Type::String => raw
-                .strip_prefix('"')
-                .and_then(|r| r.strip_suffix('"'))
-                .map(|r| r.replace("\\\"", "\"").replace("\\\\", "\\"))
-                .unwrap_or(raw.clone()),
-            _ => raw.clone(),
-        };
-        let have = ev.string(s);
-        if have == want {
-            continue;
-        }
-        let wanted = match want.as_str() {
-            "y" => Tri::Y,
-            "m" => Tri::M,
-            _ => Tri::N,
-        };
-        let mut why = b4k_kconfig::explain::explain(&mut ev, s, wanted);
-        if why.is_empty() {
-            why = unmet_prompt(&mut ev, s);
-        }
-        let is_bool = matches!(ty, Type::Bool | Type::Tristate);
-        verdicts.push((
-            name.clone(),
-            if is_bool && want == "n" {
-                Verdict::Overridden
-            } else {
-                Verdict::Dropped
-            },
-        ));
-        let message = match ty {
-            Type::Bool | Type::Tristate if want == "n" => {
-                format!("{name} is not set here but Buildroot sets it to {have}: {why}")
-            }
-            Type::Bool | Type::Tristate => {
-                format!(
-                    "{name}={want} is dropped by Buildroot (olddefconfig makes it {have}): {why}"
-                )
-            }
-            _ => format!(
-                "{name}={raw} is dropped by Buildroot (its value becomes \"{have}\"): {why}"
-            ),
-        };
-        findings.push(Finding::error(&l.file, l.line, "dropped", message).about(name));
     }
     let mut text = savedefconfig(&mut ev).join("\n");
     text.push('\n');
@@ -338,6 +239,110 @@ pub fn generate(m: &Model, lines: &[Line]) -> Generated {
         findings,
         verdicts,
     }
+}
+
+/// The verdict and finding of a line kconfig does not take as a user value.
+fn issue_finding(m: &Model, l: &Line, issue: &LineIssue) -> ((String, Verdict), Finding) {
+    let name = l
+        .text
+        .trim_start_matches("# ")
+        .split(['=', ' '])
+        .next()
+        .unwrap_or("");
+    let verdict = match issue {
+        LineIssue::Unknown => Verdict::Unknown,
+        _ => Verdict::Invalid,
+    };
+    let message = match issue {
+        LineIssue::Unknown if m.is_index => format!(
+            "{name} is not a Buildroot symbol known to {} (if it is new, re-export the \
+             index with `b4k-dev defconfig --buildroot DIR --export-index`)",
+            m.from
+        ),
+        LineIssue::Unknown => format!(
+            "{name} is not a symbol of {}: Buildroot ignores this line; fix the name or \
+             remove it",
+            m.from
+        ),
+        LineIssue::Invalid(t) => format!("invalid value for {t} {name}"),
+        LineIssue::Unquoted => format!("{name} is a string: quote its value"),
+        LineIssue::NotConfig => "not a config line".to_string(),
+    };
+    let code = match issue {
+        LineIssue::Unknown => "unknown-symbol",
+        LineIssue::NotConfig => "not-config-line",
+        _ => "invalid-value",
+    };
+    let f = Finding::error(&l.file, l.line, code, message).about(name);
+    ((name.to_string(), verdict), f)
+}
+
+fn legacy_finding(name: &str, l: &Line) -> Finding {
+    Finding::error(
+        &l.file,
+        l.line,
+        "legacy",
+        format!(
+            "{name} is a legacy option (Buildroot's Config.in.legacy): it selects \
+             BR2_LEGACY and the build stops; read its help there and use what replaced it"
+        ),
+    )
+    .about(name)
+}
+
+/// The value a `.config` line asks for, as kconfig stores it (strings unquoted).
+fn requested(ty: Type, raw: &str) -> String {
+    match ty {
+        Type::String => raw
+            .strip_prefix('"')
+            .and_then(|r| r.strip_suffix('"'))
+            .map(|r| r.replace("\\\"", "\"").replace("\\\\", "\\"))
+            .unwrap_or(raw.to_string()),
+        _ => raw.to_string(),
+    }
+}
+
+/// What Buildroot does with the last assignment of `name`, if not what it asks.
+fn value_finding(m: &Model, ev: &mut Eval, name: &str, l: &Line) -> Option<(Verdict, Finding)> {
+    let s = m.k.find(name)?;
+    let Some(Ok((_, raw))) = split_line_prefixed(&l.text, "") else {
+        return None;
+    };
+    if m.legacy.contains(name) && raw != "n" {
+        return Some((Verdict::Legacy, legacy_finding(name, l)));
+    }
+    let ty = m.k.syms[s].ty;
+    let want = requested(ty, &raw);
+    let have = ev.string(s);
+    if have == want {
+        return None;
+    }
+    let wanted = match want.as_str() {
+        "y" => Tri::Y,
+        "m" => Tri::M,
+        _ => Tri::N,
+    };
+    let mut why = b4k_kconfig::explain::explain(ev, s, wanted);
+    if why.is_empty() {
+        why = unmet_prompt(ev, s);
+    }
+    let is_bool = matches!(ty, Type::Bool | Type::Tristate);
+    let (verdict, message) = match ty {
+        _ if is_bool && want == "n" => (
+            Verdict::Overridden,
+            format!("{name} is not set here but Buildroot sets it to {have}: {why}"),
+        ),
+        _ if is_bool => (
+            Verdict::Dropped,
+            format!("{name}={want} is dropped by Buildroot (olddefconfig makes it {have}): {why}"),
+        ),
+        _ => (
+            Verdict::Dropped,
+            format!("{name}={raw} is dropped by Buildroot (its value becomes \"{have}\"): {why}"),
+        ),
+    };
+    let f = Finding::error(&l.file, l.line, "dropped", message).about(name);
+    Some((verdict, f))
 }
 
 /// A unified diff from `old` (the committed file) to `new` (what would be generated).

@@ -169,20 +169,65 @@ pub struct Manifest {
 
 /// Runs `b4k post-image`; returns the process exit code.
 pub fn run(args: &Options) -> Result<Vec<PathBuf>> {
-    let board_dir = match &args.board_dir {
-        Some(d) => d.clone(),
-        None => match std::env::var_os("BR2_EXTERNAL_KUBERNETES_PATH") {
-            Some(p) => PathBuf::from(p).join("board").join(&args.board),
-            None => {
-                bail!("no board directory: pass --board-dir or set BR2_EXTERNAL_KUBERNETES_PATH")
-            }
-        },
-    };
+    let board_dir = board_dir(args)?;
     let bin = &args.binaries_dir;
     if !bin.is_dir() {
         bail!("BINARIES_DIR {} is not a directory", bin.display());
     }
-    let work_parent = match &args.build_dir {
+    // Dropped (removed) on every return path: nothing half-written survives.
+    let work = stage::WorkDir::new(&work_parent(args)?, "b4k-post-image")?;
+    let w = work.path();
+    let (input, out) = (w.join("input"), w.join("output"));
+    for d in [&input, &out, &w.join("root")] {
+        fs::create_dir(d).with_context(|| format!("creating {}", d.display()))?;
+    }
+    let epoch = match args.source_date_epoch {
+        Some(e) => e,
+        None => rootfs_mtime(bin)?,
+    };
+    let ctx = Ctx {
+        args,
+        config: BrConfig::load(args.br2_config.as_deref())?,
+        board_dir,
+        input,
+        epoch,
+    };
+    let plan = board::plan(&ctx)?;
+    genimage(&ctx, &plan, w)?;
+    let image_path = out.join(&plan.spec.image);
+    let table = disk::read_table(&image_path)?;
+    board::verify(&table, &plan.spec.table)
+        .with_context(|| format!("checking the partition table of {}", plan.spec.image))?;
+    let mut files: Vec<PathBuf> = vec![image_path.clone()];
+    files.extend(plan.spec.keep.iter().map(|k| out.join(k)));
+    files.extend(compress(
+        &image_path,
+        args.compress.unwrap_or(plan.spec.compression),
+    )?);
+    write_sums_and_manifest(&ctx, &plan, &files, table, &out)?;
+    // Everything is complete: move it into place as one set.
+    let mut names: Vec<String> = files.iter().map(|f| file_name(f)).collect();
+    names.push("sha256sums".into());
+    names.push("manifest.json".into());
+    stage::place_all(&out, bin, &names)?;
+    Ok(names.iter().map(|n| bin.join(n)).collect())
+}
+
+/// `--board-dir`, or the board's directory in the external tree.
+fn board_dir(args: &Options) -> Result<PathBuf> {
+    if let Some(d) = &args.board_dir {
+        return Ok(d.clone());
+    }
+    match std::env::var_os("BR2_EXTERNAL_KUBERNETES_PATH") {
+        Some(p) => Ok(PathBuf::from(p).join("board").join(&args.board)),
+        None => bail!("no board directory: pass --board-dir or set BR2_EXTERNAL_KUBERNETES_PATH"),
+    }
+}
+
+/// Where the work directory goes: BUILD_DIR, else next to BINARIES_DIR.
+fn work_parent(args: &Options) -> Result<PathBuf> {
+    let bin = &args.binaries_dir;
+    let p = match &args.build_dir {
         Some(d) => d.clone(),
         None => bin
             .canonicalize()
@@ -191,80 +236,54 @@ pub fn run(args: &Options) -> Result<Vec<PathBuf>> {
             .map(Path::to_path_buf)
             .unwrap_or_else(std::env::temp_dir),
     };
-    fs::create_dir_all(&work_parent)
-        .with_context(|| format!("creating {}", work_parent.display()))?;
-    // Dropped (removed) on every return path: nothing half-written survives.
-    let work = stage::WorkDir::new(&work_parent, "b4k-post-image")?;
-    let w = work.path();
-    let input = w.join("input");
-    let out = w.join("output");
-    let root = w.join("root");
-    for d in [&input, &out, &root] {
-        fs::create_dir(d).with_context(|| format!("creating {}", d.display()))?;
-    }
-    let config = BrConfig::load(args.br2_config.as_deref())?;
-    let epoch = match args.source_date_epoch {
-        Some(e) => e,
-        None => rootfs_mtime(bin)?,
-    };
-    let ctx = Ctx {
-        args,
-        config,
-        board_dir: board_dir.clone(),
-        input: input.clone(),
-        epoch,
-    };
-    let plan = board::plan(&ctx)?;
+    fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
+    Ok(p)
+}
 
-    let template_path = board_dir.join("genimage.cfg.j2");
-    let cfg = render(&template_path, &plan.vars)?;
+/// Renders genimage.cfg.j2 and runs genimage in the work directory `w`.
+fn genimage(ctx: &Ctx, plan: &board::Plan, w: &Path) -> Result<()> {
+    let cfg = render(&ctx.board_dir.join("genimage.cfg.j2"), &plan.vars)?;
     let cfg_path = w.join("genimage.cfg");
     fs::write(&cfg_path, cfg).with_context(|| format!("writing {}", cfg_path.display()))?;
-
-    let mut cmd = Command::new(&args.genimage);
+    let mut cmd = Command::new(&ctx.args.genimage);
     cmd.arg("--rootpath")
-        .arg(&root)
+        .arg(w.join("root"))
         .arg("--tmppath")
         .arg(w.join("tmp"))
         .arg("--inputpath")
-        .arg(&input)
+        .arg(&ctx.input)
         .arg("--outputpath")
-        .arg(&out)
+        .arg(w.join("output"))
         .arg("--config")
         .arg(&cfg_path)
-        .env("SOURCE_DATE_EPOCH", epoch.to_string());
-    run_cmd(&mut cmd, None)?;
+        .env("SOURCE_DATE_EPOCH", ctx.epoch.to_string());
+    run_cmd(&mut cmd, None)
+}
 
-    let image = &plan.spec.image;
-    let image_path = out.join(image);
-    let table = disk::read_table(&image_path)?;
-    board::verify(&table, &plan.spec.table)
-        .with_context(|| format!("checking the partition table of {image}"))?;
+/// The compressed copy of `image` (beside it), if any.
+fn compress(image: &Path, how: Compression) -> Result<Option<PathBuf>> {
+    let (ext, mut cmd) = match how {
+        Compression::None => return Ok(None),
+        Compression::Gz => ("gz", Command::new("gzip")),
+        Compression::Xz => ("xz", Command::new("xz")),
+    };
+    let args: &[&str] = match how {
+        Compression::Xz => &["-T1", "-c", "--check=crc64"],
+        _ => &["-n", "-c"],
+    };
+    let dst = image.with_file_name(format!("{}.{ext}", file_name(image)));
+    run_cmd(cmd.args(args).arg(image), Some(&dst))?;
+    Ok(Some(dst))
+}
 
-    let mut files: Vec<PathBuf> = vec![image_path.clone()];
-    files.extend(plan.spec.keep.iter().map(|k| out.join(k)));
-    match args.compress.unwrap_or(plan.spec.compression) {
-        Compression::Gz => {
-            let gz = out.join(format!("{image}.gz"));
-            run_cmd(
-                Command::new("gzip").args(["-n", "-c"]).arg(&image_path),
-                Some(&gz),
-            )?;
-            files.push(gz);
-        }
-        Compression::Xz => {
-            let xz = out.join(format!("{image}.xz"));
-            run_cmd(
-                Command::new("xz")
-                    .args(["-T1", "-c", "--check=crc64"])
-                    .arg(&image_path),
-                Some(&xz),
-            )?;
-            files.push(xz);
-        }
-        Compression::None => {}
-    }
-
+/// `sha256sums` and `manifest.json` of `files` (and the plan's extra artifacts).
+fn write_sums_and_manifest(
+    ctx: &Ctx,
+    plan: &board::Plan,
+    files: &[PathBuf],
+    table: disk::Table,
+    out: &Path,
+) -> Result<()> {
     let mut artifacts = Vec::new();
     for f in files.iter().chain(plan.extra.iter()) {
         artifacts.push(artifact(f, file_name(f))?);
@@ -280,22 +299,15 @@ pub fn run(args: &Options) -> Result<Vec<PathBuf>> {
         boot_files.push(artifact(&plan.boot_dir.join(&rel), rel)?);
     }
     let manifest = Manifest {
-        board: args.board.clone(),
-        source_date_epoch: epoch,
-        image: artifact(&image_path, image.clone())?,
+        board: ctx.args.board.clone(),
+        source_date_epoch: ctx.epoch,
+        image: artifact(&files[0], plan.spec.image.clone())?,
         partition_table: table,
         boot_files,
         artifacts,
     };
     let json = serde_json::to_string_pretty(&manifest).context("serializing the manifest")?;
-    fs::write(out.join("manifest.json"), json + "\n").context("writing manifest.json")?;
-
-    // Everything is complete: move it into place, the manifest and sums last.
-    let mut names: Vec<String> = files.iter().map(|f| file_name(f)).collect();
-    names.push("sha256sums".into());
-    names.push("manifest.json".into());
-    stage::place_all(&out, bin, &names)?;
-    Ok(names.iter().map(|n| bin.join(n)).collect())
+    fs::write(out.join("manifest.json"), json + "\n").context("writing manifest.json")
 }
 
 fn file_name(p: &Path) -> String {

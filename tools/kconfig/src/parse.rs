@@ -361,19 +361,8 @@ impl Parser {
             return Ok(false);
         };
         if let Tok::Word(name) = &first {
-            let name = &self.macros.resolve(name)?;
-            if name == "option" {
-                self.option(&mut lx, loc)?;
-                return Ok(false);
-            }
-            let save = lx.i;
-            if let Some(Tok::Op(op @ (":=" | "=" | "+="))) = lx.next(&mut self.macros)? {
-                let value = line[lx.i..].trim_start_matches([' ', '\t']);
-                self.macros.assign(name, op, value)?;
-                return Ok(false);
-            }
-            let _ = save;
-            return Err(Self::err(loc, format!("syntax error: unexpected '{name}'")));
+            self.word_statement(name, &mut lx, line, loc)?;
+            return Ok(false);
         }
         let mut toks = Vec::new();
         while let Some(t) = lx.next(&mut self.macros)? {
@@ -416,6 +405,24 @@ impl Parser {
             loc: loc.clone(),
             depth: 0,
         };
+        self.keyword(kw, &mut ts, loc)
+    }
+
+    /// A line starting with a word: `option ...`, or a macro assignment.
+    fn word_statement(&mut self, name: &str, lx: &mut Lexer, line: &str, loc: &Loc) -> Result<()> {
+        let name = &self.macros.resolve(name)?;
+        if name == "option" {
+            return self.option(lx, loc);
+        }
+        if let Some(Tok::Op(op @ (":=" | "=" | "+="))) = lx.next(&mut self.macros)? {
+            let value = line[lx.i..].trim_start_matches([' ', '\t']);
+            return self.macros.assign(name, op, value);
+        }
+        Err(Self::err(loc, format!("syntax error: unexpected '{name}'")))
+    }
+
+    /// A line starting with keyword `kw`; returns true when a help text follows.
+    fn keyword(&mut self, kw: &'static str, ts: &mut Toks, loc: &Loc) -> Result<bool> {
         match kw {
             "config" | "menuconfig" => {
                 self.finish_entry()?;
@@ -504,7 +511,7 @@ impl Parser {
                         format!("'{kw}' outside of a config, choice, menu or comment entry"),
                     ));
                 };
-                return attribute(&mut self.k, cur, kw, &mut ts, loc);
+                return attribute(&mut self.k, cur, kw, ts, loc);
             }
         }
         Ok(false)
