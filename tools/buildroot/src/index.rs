@@ -420,6 +420,10 @@ fn tokenize(s: &str) -> Result<Vec<&str>> {
             while i < b.len() && !b" \"&|!=<>()".contains(&b[i]) {
                 i += 1;
             }
+            if i == start {
+                // A lone '&' or '|' (found by tools/fuzz: it used to loop forever).
+                bail!("unexpected '{}' in '{s}'", c as char);
+            }
         }
         out.push(&s[start..i]);
     }

@@ -93,6 +93,10 @@ fn malformed_indexes_are_errors() {
          \"choices\":[],\"legacy\":[]}",
         "{\"about\":\"\",\"buildroot\":\"x\",\"host\":{\"arch\":\"x\",\"gcc_version\":\"1\"},\
          \"symbols\":[{\"name\":\"A\",\"type\":\"boolean\"}],\"choices\":[],\"legacy\":[]}",
+        // A lone '&' (found by tools/fuzz: the tokenizer looped, allocating without end).
+        "{\"about\":\"\",\"buildroot\":\"x\",\"host\":{\"arch\":\"x\",\"gcc_version\":\"1\"},\
+         \"symbols\":[{\"name\":\"A\",\"type\":\"bool\",\"depends\":\"B & C\"}],\"choices\":[],\
+         \"legacy\":[]}",
         "{\"about\":\"\",\"buildroot\":\"x\",\"host\":{\"arch\":\"x\",\"gcc_version\":\"1\"},\
          \"symbols\":[{\"name\":\"A\",\"type\":\"bool\",\"choice\":3}],\"choices\":[],\
          \"legacy\":[]}",
