@@ -116,8 +116,9 @@ for f in r["findings"]:
             print(f["line"], f["severity"], f["code"])
     else:
         print(f'{f["file"]}:{f["line"]}: {f["severity"]}: {f["message"]} [{f["code"]}]')
-for n in r["notes"]:
-    print(n)
+if len(sys.argv) == 2:
+    for n in r["notes"]:
+        print(n)
 PY
 }
 
