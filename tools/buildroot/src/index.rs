@@ -195,6 +195,26 @@ pub fn export(
     external: &Path,
     ext_name: &str,
 ) -> Index {
+    let k = folded(k, seeds);
+    let k = &k;
+    let keep = closure(k, seeds);
+    let ext = external.display().to_string();
+    let (choices, choice_ix) = export_choices(k, &keep);
+    let symbols = export_symbols(k, &keep, &choice_ix, &ext, ext_name);
+    let mut legacy = legacy_symbols(k);
+    legacy.sort();
+    Index {
+        about: ABOUT.to_string(),
+        buildroot: buildroot.to_string(),
+        host: host.clone(),
+        symbols,
+        choices,
+        legacy,
+    }
+}
+
+/// `k` with the symbols that stay `n` whatever the seeds are folded away.
+fn folded(k: &Kconfig, seeds: &BTreeSet<String>) -> Kconfig {
     let never = always_n(k, seeds);
     let mut k = k.clone();
     for sym in k.syms.iter_mut() {
@@ -209,7 +229,11 @@ pub fn export(
         sym.rev_dep = simp_opt(&sym.rev_dep, &never).filter(|e| *e != Expr::Sym(0));
         sym.implied = simp_opt(&sym.implied, &never).filter(|e| *e != Expr::Sym(0));
     }
-    let k = &k;
+    k
+}
+
+/// The symbols the seeds need: themselves and everything that decides their values.
+fn closure(k: &Kconfig, seeds: &BTreeSet<String>) -> Vec<bool> {
     let mut keep = vec![false; k.syms.len()];
     let mut todo: Vec<SymId> = seeds.iter().filter_map(|n| k.find(n)).collect();
     while let Some(s) = todo.pop() {
@@ -237,14 +261,11 @@ pub fn export(
         }
         todo.extend(r.into_iter().filter(|&x| !keep[x] && !k.syms[x].is_const));
     }
-    let ext = external.display().to_string();
-    let loc = |l: &b4k_kconfig::model::Loc| {
-        let f = match l.file.strip_prefix(&ext) {
-            Some(rest) => format!("$(BR2_EXTERNAL_{ext_name}_PATH){rest}"),
-            None => l.file.clone(),
-        };
-        format!("{f}:{}", l.line)
-    };
+    keep
+}
+
+/// The kept choices, and each one's index in the export.
+fn export_choices(k: &Kconfig, keep: &[bool]) -> (Vec<IChoice>, HashMap<usize, usize>) {
     let mut choices = Vec::new();
     let mut choice_ix = HashMap::new();
     for (ci, ch) in k.choices.iter().enumerate() {
@@ -264,6 +285,24 @@ pub fn export(
             members: ch.members.iter().map(|&m| k.syms[m].name.clone()).collect(),
         });
     }
+    (choices, choice_ix)
+}
+
+/// The kept symbols in menu order, then the referenced-only ones by name.
+fn export_symbols(
+    k: &Kconfig,
+    keep: &[bool],
+    choice_ix: &HashMap<usize, usize>,
+    ext: &str,
+    ext_name: &str,
+) -> Vec<ISym> {
+    let loc = |l: &b4k_kconfig::model::Loc| {
+        let f = match l.file.strip_prefix(ext) {
+            Some(rest) => format!("$(BR2_EXTERNAL_{ext_name}_PATH){rest}"),
+            None => l.file.clone(),
+        };
+        format!("{f}:{}", l.line)
+    };
     let mut symbols = Vec::new();
     let mut listed = vec![false; k.syms.len()];
     let ordered = k.order.iter().copied();
@@ -284,7 +323,7 @@ pub fn export(
             .map(|p| {
                 let mut v = fmt(k, &p.expr);
                 if sym.name.starts_with("BR2_EXTERNAL_") {
-                    v = v.replace(&ext, &format!("$(BR2_EXTERNAL_{ext_name}_PATH)"));
+                    v = v.replace(ext, &format!("$(BR2_EXTERNAL_{ext_name}_PATH)"));
                 }
                 [v, fmt(k, &p.visible)]
             })
@@ -313,16 +352,7 @@ pub fn export(
             env: sym.env.clone(),
         });
     }
-    let mut legacy = legacy_symbols(k);
-    legacy.sort();
-    Index {
-        about: ABOUT.to_string(),
-        buildroot: buildroot.to_string(),
-        host: host.clone(),
-        symbols,
-        choices,
-        legacy,
-    }
+    symbols
 }
 
 /// Writes the index as JSON with one symbol per line (small diffs when it changes).

@@ -417,8 +417,19 @@ fn check_units(root: &Path, known: &Known, out: &mut Vec<Finding>) -> Result<()>
     if !board.is_dir() {
         return Ok(());
     }
+    let overlays = overlays(&board);
+    let mut have = package_units(root)?;
+    have.extend(overlay_units(&overlays));
+    check_enabled_units(root, &overlays, &have, out)?;
+    if let Some(pk) = &known.buildroot_packages {
+        verify_buildroot_units(pk, out);
+    }
+    Ok(())
+}
+
+/// Units of this tree's packages: files in package/*/ and names their .mk install.
+fn package_units(root: &Path) -> Result<HashSet<String>> {
     let mut have: HashSet<String> = HashSet::new();
-    // Units of this tree's packages: files in package/*/ and names their .mk install.
     let unit_re =
         Regex::new(r"[A-Za-z0-9_@.\-]+\.(?:service|socket|target|timer|mount|path|slice)\b")?;
     for e in WalkDir::new(root.join("package"))
@@ -435,14 +446,25 @@ fn check_units(root: &Path, known: &Known, out: &mut Vec<Finding>) -> Result<()>
             }
         }
     }
+    Ok(have)
+}
+
+/// The `rootfs-overlay` directories under `board/`, sorted.
+fn overlays(board: &Path) -> Vec<PathBuf> {
     let mut overlays = Vec::new();
-    for e in WalkDir::new(&board).into_iter().filter_map(|e| e.ok()) {
+    for e in WalkDir::new(board).into_iter().filter_map(|e| e.ok()) {
         if e.file_type().is_dir() && e.file_name() == "rootfs-overlay" {
             overlays.push(e.path().to_path_buf());
         }
     }
     overlays.sort();
-    for ov in &overlays {
+    overlays
+}
+
+/// Units the overlays install (not the `.wants`/`.requires` links).
+fn overlay_units(overlays: &[PathBuf]) -> HashSet<String> {
+    let mut have = HashSet::new();
+    for ov in overlays {
         for e in WalkDir::new(ov).into_iter().filter_map(|e| e.ok()) {
             let n = e.file_name().to_string_lossy().into_owned();
             let parent = e
@@ -456,6 +478,16 @@ fn check_units(root: &Path, known: &Known, out: &mut Vec<Finding>) -> Result<()>
             }
         }
     }
+    have
+}
+
+/// Every unit an overlay enables, links or extends is installed somewhere.
+fn check_enabled_units(
+    root: &Path,
+    overlays: &[PathBuf],
+    have: &HashSet<String>,
+    out: &mut Vec<Finding>,
+) -> Result<()> {
     let bundled: HashSet<&str> = BUILDROOT_UNITS.iter().map(|(u, _)| *u).collect();
     let rel = |p: &Path| {
         p.strip_prefix(root)
@@ -485,7 +517,7 @@ fn check_units(root: &Path, known: &Known, out: &mut Vec<Finding>) -> Result<()>
             ));
         }
     };
-    for ov in &overlays {
+    for ov in overlays {
         let mut entries: Vec<_> = WalkDir::new(ov)
             .into_iter()
             .filter_map(|e| e.ok())
@@ -517,35 +549,37 @@ fn check_units(root: &Path, known: &Known, out: &mut Vec<Finding>) -> Result<()>
             }
         }
     }
-    if let Some(pk) = &known.buildroot_packages {
-        for (unit, pkg) in BUILDROOT_UNITS {
-            let dir = pk.join(pkg);
-            let mut found = dir.join(unit).exists();
-            if let Ok(rd) = std::fs::read_dir(&dir) {
-                for e in rd.filter_map(|e| e.ok()) {
-                    if e.file_name().to_string_lossy().ends_with(".mk") {
-                        if let Ok(t) = std::fs::read_to_string(e.path()) {
-                            found |= t.contains(unit);
-                        }
+    Ok(())
+}
+
+/// [`BUILDROOT_UNITS`]' claims, checked against Buildroot's `package/` directory.
+fn verify_buildroot_units(pk: &Path, out: &mut Vec<Finding>) {
+    for (unit, pkg) in BUILDROOT_UNITS {
+        let dir = pk.join(pkg);
+        let mut found = dir.join(unit).exists();
+        if let Ok(rd) = std::fs::read_dir(&dir) {
+            for e in rd.filter_map(|e| e.ok()) {
+                if e.file_name().to_string_lossy().ends_with(".mk") {
+                    if let Ok(t) = std::fs::read_to_string(e.path()) {
+                        found |= t.contains(unit);
                     }
                 }
             }
-            if !found {
-                push(
-                    out,
-                    "tools/treecheck/src/lib.rs",
-                    0,
-                    "buildroot-units",
-                    format!(
-                        "BUILDROOT_UNITS says Buildroot's package/{pkg} installs {unit}, but \
+        }
+        if !found {
+            push(
+                out,
+                "tools/treecheck/src/lib.rs",
+                0,
+                "buildroot-units",
+                format!(
+                    "BUILDROOT_UNITS says Buildroot's package/{pkg} installs {unit}, but \
                          {} does not mention it",
-                        dir.display()
-                    ),
-                );
-            }
+                    dir.display()
+                ),
+            );
         }
     }
-    Ok(())
 }
 
 /// Top directories of build machines' own paths (home directories, this project's work
