@@ -623,125 +623,134 @@ impl Parser {
             return Ok(());
         };
         match e.kind {
-            EntryKind::Comment => {}
-            EntryKind::Menu | EntryKind::Choice(_) => {
-                // The block's frame is on top; its parent is below.
-                let n = self.frames.len();
-                let parent = if n >= 2 {
-                    self.frames[n - 2].dep.clone()
-                } else {
-                    None
-                };
-                let full = and_opt(parent, e.deps.clone());
-                if let EntryKind::Choice(c) = e.kind {
-                    let sym = self.k.choices[c].sym;
-                    let vis = self.vis_chain_below();
-                    for (cond, loc, text) in &e.prompts {
-                        if self.k.choices[c].prompt.is_empty() {
-                            self.k.choices[c].prompt = text.clone();
-                        }
-                        let v = and_opt(full.clone(), and_opt(cond.clone(), vis.clone()));
-                        self.k.syms[sym].prompts.push(Prop {
-                            expr: None,
-                            visible: v,
-                            loc: loc.clone(),
-                        });
-                    }
-                    for (val, cond, loc) in &e.defaults {
-                        self.k.syms[sym].defaults.push(Prop {
-                            expr: Some(val.clone()),
-                            visible: and_opt(full.clone(), cond.clone()),
-                            loc: loc.clone(),
-                        });
-                    }
-                    if let Some(t) = e.ty {
-                        if t != Type::Bool {
-                            return Err(Self::err(&e.loc, "choice must be bool"));
-                        }
-                    }
+            EntryKind::Comment => Ok(()),
+            EntryKind::Menu | EntryKind::Choice(_) => self.finish_block(e),
+            EntryKind::Config(s) => self.finish_config(e, s),
+        }
+    }
+
+    /// A `menu` or `choice` entry: its dependencies become its frame's, a choice's
+    /// prompts and defaults go to the choice symbol.
+    fn finish_block(&mut self, e: Entry) -> Result<()> {
+        // The block's frame is on top; its parent is below.
+        let n = self.frames.len();
+        let parent = if n >= 2 {
+            self.frames[n - 2].dep.clone()
+        } else {
+            None
+        };
+        let full = and_opt(parent, e.deps.clone());
+        if let EntryKind::Choice(c) = e.kind {
+            let sym = self.k.choices[c].sym;
+            let vis = self.vis_chain_below();
+            for (cond, loc, text) in &e.prompts {
+                if self.k.choices[c].prompt.is_empty() {
+                    self.k.choices[c].prompt = text.clone();
                 }
-                if let Some(f) = self.frames.last_mut() {
-                    f.dep = full;
-                    f.visibility = e.visible_if.clone();
-                }
-            }
-            EntryKind::Config(s) => {
-                let parent = self.frames.last().and_then(|f| f.dep.clone());
-                let full = and_opt(parent, e.deps.clone());
-                let vis = self.vis_chain();
-                let k = &mut self.k;
-                if let Some(t) = e.ty {
-                    if k.syms[s].ty == Type::Unknown {
-                        k.syms[s].ty = t;
-                    }
-                }
-                if k.syms[s].defs.is_empty() {
-                    k.order.push(s);
-                }
-                k.syms[s].defs.push(e.loc.clone());
-                // A config that depends on an earlier member of its choice becomes that
-                // member's child in menu_finalize's automatic submenus, not a choice
-                // value (Buildroot sources libopenssl's options inside its choice).
-                let in_choice = self.choice.filter(|&c| {
-                    let members = &k.choices[c].members;
-                    let on_member = |x: &Option<Expr>| {
-                        x.as_ref()
-                            .is_some_and(|x| members.iter().any(|&m| mentions(x, m)))
-                    };
-                    !e.prompts.is_empty()
-                        && !on_member(&full)
-                        && !e.prompts.iter().any(|(c, _, _)| on_member(c))
+                let v = and_opt(full.clone(), and_opt(cond.clone(), vis.clone()));
+                self.k.syms[sym].prompts.push(Prop {
+                    expr: None,
+                    visible: v,
+                    loc: loc.clone(),
                 });
-                for (cond, loc, _) in &e.prompts {
-                    let v = and_opt(full.clone(), and_opt(cond.clone(), vis.clone()));
-                    k.syms[s].prompts.push(Prop {
-                        expr: None,
-                        visible: v,
-                        loc: loc.clone(),
-                    });
-                }
-                for (val, cond, loc) in &e.defaults {
-                    k.syms[s].defaults.push(Prop {
-                        expr: Some(val.clone()),
-                        visible: and_opt(full.clone(), cond.clone()),
-                        loc: loc.clone(),
-                    });
-                }
-                for (lo, hi, cond) in &e.ranges {
-                    k.syms[s].ranges.push(Range {
-                        lo: *lo,
-                        hi: *hi,
-                        visible: and_opt(full.clone(), cond.clone()),
-                    });
-                }
-                for (imply, t, cond, loc) in &e.reverse {
-                    let c = and_opt(full.clone(), cond.clone());
-                    let term = and_opt(Some(Expr::Sym(s)), c.clone());
-                    let ts = &mut k.syms[*t];
-                    if *imply {
-                        ts.implied = or_opt(ts.implied.take(), term);
-                    } else {
-                        ts.rev_dep = or_opt(ts.rev_dep.take(), term);
-                        ts.selected_by.push(Reverse {
-                            from: s,
-                            cond: c,
-                            loc: loc.clone(),
-                        });
-                    }
-                }
-                if let Some(c) = in_choice {
-                    if k.syms[s].choice.is_none() {
-                        k.syms[s].choice = Some(c);
-                        k.choices[c].members.push(s);
-                    }
-                    if k.syms[s].ty != Type::Bool {
-                        return Err(Self::err(&e.loc, "choice member must be bool"));
-                    }
-                } else {
-                    let d = k.syms[s].dir_dep.take();
-                    k.syms[s].dir_dep = or_opt(d, full);
+            }
+            for (val, cond, loc) in &e.defaults {
+                self.k.syms[sym].defaults.push(Prop {
+                    expr: Some(val.clone()),
+                    visible: and_opt(full.clone(), cond.clone()),
+                    loc: loc.clone(),
+                });
+            }
+            if let Some(t) = e.ty {
+                if t != Type::Bool {
+                    return Err(Self::err(&e.loc, "choice must be bool"));
                 }
             }
+        }
+        if let Some(f) = self.frames.last_mut() {
+            f.dep = full;
+            f.visibility = e.visible_if.clone();
+        }
+        Ok(())
+    }
+
+    /// A `config` entry: its properties, with the dependencies of the blocks around
+    /// it, go to its symbol (and to the symbols it selects or implies).
+    fn finish_config(&mut self, e: Entry, s: SymId) -> Result<()> {
+        let parent = self.frames.last().and_then(|f| f.dep.clone());
+        let full = and_opt(parent, e.deps.clone());
+        let vis = self.vis_chain();
+        let k = &mut self.k;
+        if let Some(t) = e.ty {
+            if k.syms[s].ty == Type::Unknown {
+                k.syms[s].ty = t;
+            }
+        }
+        if k.syms[s].defs.is_empty() {
+            k.order.push(s);
+        }
+        k.syms[s].defs.push(e.loc.clone());
+        // A config that depends on an earlier member of its choice becomes that
+        // member's child in menu_finalize's automatic submenus, not a choice
+        // value (Buildroot sources libopenssl's options inside its choice).
+        let in_choice = self.choice.filter(|&c| {
+            let members = &k.choices[c].members;
+            let on_member = |x: &Option<Expr>| {
+                x.as_ref()
+                    .is_some_and(|x| members.iter().any(|&m| mentions(x, m)))
+            };
+            !e.prompts.is_empty()
+                && !on_member(&full)
+                && !e.prompts.iter().any(|(c, _, _)| on_member(c))
+        });
+        for (cond, loc, _) in &e.prompts {
+            let v = and_opt(full.clone(), and_opt(cond.clone(), vis.clone()));
+            k.syms[s].prompts.push(Prop {
+                expr: None,
+                visible: v,
+                loc: loc.clone(),
+            });
+        }
+        for (val, cond, loc) in &e.defaults {
+            k.syms[s].defaults.push(Prop {
+                expr: Some(val.clone()),
+                visible: and_opt(full.clone(), cond.clone()),
+                loc: loc.clone(),
+            });
+        }
+        for (lo, hi, cond) in &e.ranges {
+            k.syms[s].ranges.push(Range {
+                lo: *lo,
+                hi: *hi,
+                visible: and_opt(full.clone(), cond.clone()),
+            });
+        }
+        for (imply, t, cond, loc) in &e.reverse {
+            let c = and_opt(full.clone(), cond.clone());
+            let term = and_opt(Some(Expr::Sym(s)), c.clone());
+            let ts = &mut k.syms[*t];
+            if *imply {
+                ts.implied = or_opt(ts.implied.take(), term);
+            } else {
+                ts.rev_dep = or_opt(ts.rev_dep.take(), term);
+                ts.selected_by.push(Reverse {
+                    from: s,
+                    cond: c,
+                    loc: loc.clone(),
+                });
+            }
+        }
+        if let Some(c) = in_choice {
+            if k.syms[s].choice.is_none() {
+                k.syms[s].choice = Some(c);
+                k.choices[c].members.push(s);
+            }
+            if k.syms[s].ty != Type::Bool {
+                return Err(Self::err(&e.loc, "choice member must be bool"));
+            }
+        } else {
+            let d = k.syms[s].dir_dep.take();
+            k.syms[s].dir_dep = or_opt(d, full);
         }
         Ok(())
     }
