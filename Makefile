@@ -6,7 +6,7 @@
 #   make images.iso       the offline container images of BOARD (README.md, "Offline images")
 #   make graph-size.png   Buildroot's filesystem size graph
 #   make sbom             CycloneDX SBOM from Buildroot's own generator
-#   make check            the test suite (see README.md)
+#   make check            the test suite (docs/testing.md)
 #   make check-runtime    the runtime lane in QEMU: boot, docker, bundle, storage
 #   make check-e2e        the runtime lane: kubeadm init, node Ready, CoreDNS, RWX volume, reboot
 #   make check-cluster    the runtime lane, two nodes: k8s-join, pod to pod over VXLAN, shared RWX
@@ -15,7 +15,7 @@
 # This tree is a BR2_EXTERNAL: Buildroot-native users can ignore this file and run
 #   make -C /path/to/buildroot BR2_EXTERNAL=$(CURDIR) pc_defconfig
 
-# The Buildroot LTS release this tree is checked against (README.md, "Versions").
+# The Buildroot LTS release this tree is checked against (README.md, "Two commands").
 BUILDROOT_VERSION := 2026.02.3
 BUILDROOT_URL := https://gitlab.com/buildroot.org/buildroot.git
 

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Oracle test of `b4k lint-kernel`: for the boards' fragments and the broken
-# fragments in tools/kconfig/tests/data/broken/, the predicted .config must equal
+# Oracle test of `b4k-dev lint-kernel` (and `b4k lint-kernel --config`): for the boards' fragments and the broken
+# fragments in tools/fragments/tests/data/broken/, the predicted .config must equal
 # what the kernel's own scripts/kconfig/merge_config.sh -m + make olddefconfig
 # write (every line, hence every fragment option), and each broken fragment
 # must give exactly the findings written by hand in its .expected file.
@@ -28,8 +28,9 @@ fi
 [ "$rc" -eq 0 ]
 unpacked=$(date +%s)
 
-cargo build -q -p b4k
+cargo build -q -p b4k -p b4k-dev
 b4k=$here/target/debug/b4k
+b4k_dev=$here/target/debug/b4k-dev
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -65,16 +66,16 @@ oracle() {
 
 # compare NAME ARCH BASE FRAGMENT...: the linter (in the background) and the
 # oracle on the same inputs; the predicted .config must equal the oracle's, and
-# in particular every option the fragments name. The linter's report is left
-# in $work/findings, its exit code in $work/rc.
+# in particular every option the fragments name. The linter's report (JSON) is
+# left in $work/findings.json, its exit code in $work/rc.
 compare() {
 	local name=$1 arch=$2 base=$3
 	shift 3
 	(
 		rc=0
-		"$b4k" lint-kernel --kernel-src "$src" --arch "$arch" --base "$base" \
-			--requirements "$reqs" --write-config "$work/got" "$@" \
-			>"$work/findings" || rc=$?
+		"$b4k_dev" lint-kernel --kernel-src "$src" --arch "$arch" --base "$base" \
+			--requirements "$reqs" --write-config "$work/got" --json "$@" \
+			>"$work/findings.json" || rc=$?
 		echo "$rc" >"$work/rc"
 	) &
 	oracle "$arch" "$base" "$@"
@@ -103,6 +104,24 @@ compare() {
 	fi
 }
 
+# findings [FILE]: the JSON report as "file:line: severity: message [code]"
+# lines; with FILE, as "LINE SEVERITY CODE" for the findings about FILE.
+findings() {
+	python3 - "$work/findings.json" "$@" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for f in r["findings"]:
+    if len(sys.argv) > 2:
+        if f["file"] == sys.argv[2]:
+            print(f["line"], f["severity"], f["code"])
+    else:
+        print(f'{f["file"]}:{f["line"]}: {f["severity"]}: {f["message"]} [{f["code"]}]')
+if len(sys.argv) == 2:
+    for n in r["notes"]:
+        print(n)
+PY
+}
+
 # value NAME FILE: the value of CONFIG_NAME in a .config ("absent" if not written).
 value() {
 	local v
@@ -114,7 +133,7 @@ value() {
 # finds nothing wrong with them, and --config on the oracle's .config agrees.
 board() {
 	compare "$1" "$2" "$3" board/common/linux.fragment "board/$1/linux.fragment"
-	cat "$work/findings"
+	findings
 	if [ "$(cat "$work/rc")" -ne 0 ]; then
 		echo "  $1: lint-kernel exit code $(cat "$work/rc"), expected 0"
 		fail=1
@@ -132,7 +151,8 @@ board raspberrypi3-64 arm64 defconfig
 # fail on it and name them.
 rc=0
 "$b4k" lint-kernel --config "$work/o-x86_64/base-x86_64" --requirements "$reqs" \
-	>"$work/findings" || rc=$?
+	--json >"$work/findings.json" || rc=$?
+findings >"$work/findings"
 for opt in VXLAN BRIDGE_NETFILTER OVERLAY_FS IKCONFIG_PROC; do
 	if ! grep -q "error: CONFIG_$opt is .*\[required-missing\]" "$work/findings"; then
 		echo "  --config x86_64_defconfig: CONFIG_$opt not reported missing"
@@ -148,18 +168,17 @@ fi
 
 # Broken fragments: first line "# arch: ARCH base: BASE"; expected findings in
 # NAME.expected, one "LINE SEVERITY CODE" per line, written by hand.
-for frag in tools/kconfig/tests/data/broken/*.fragment; do
+for frag in tools/fragments/tests/data/broken/*.fragment; do
 	name=$(basename "$frag" .fragment)
 	read -r _ _ arch _ base < <(head -n 1 "$frag")
 	compare "broken/$name" "$arch" "$base" "$frag"
 	rc=$(cat "$work/rc")
-	sed -n -E "s#^$frag:([0-9]+): (error|warning): .* \[([a-z-]+)\]\$#\1 \2 \3#p" \
-		"$work/findings" | sort -n >"$work/got-findings"
-	grep -v '^#' "tools/kconfig/tests/data/broken/$name.expected" | sort -n \
+	findings "$frag" | sort -n >"$work/got-findings"
+	grep -v '^#' "tools/fragments/tests/data/broken/$name.expected" | sort -n \
 		>"$work/want-findings"
 	if ! diff -u "$work/want-findings" "$work/got-findings"; then
 		echo "  broken/$name: findings differ from $name.expected; linter said:"
-		cat "$work/findings"
+		findings
 		fail=1
 	elif [ "$rc" -ne 1 ] && grep -q ' error ' "$work/want-findings"; then
 		echo "  broken/$name: exit code $rc, expected 1"
@@ -170,14 +189,14 @@ for frag in tools/kconfig/tests/data/broken/*.fragment; do
 done
 
 # --json: one document, the same findings as the human output.
-"$b4k" lint-kernel --kernel-src "$src" --arch x86_64 --base x86_64 --json \
-	tools/kconfig/tests/data/broken/dependency.fragment >"$work/json" || true
+"$b4k_dev" lint-kernel --kernel-src "$src" --arch x86_64 --base x86_64 --json \
+	tools/fragments/tests/data/broken/dependency.fragment >"$work/json" || true
 if ! python3 -c 'import json, sys
 r = json.load(open(sys.argv[1]))
 got = sorted((f["line"], f["code"], f["symbol"]) for f in r["findings"])
 want = [(3, "dropped", "NETFILTER_XT_MATCH_IPVS"), (4, "dropped", "NFSD_V4"),
         (5, "dropped", "BCM2835_WDT")]
-assert got == want and r["errors"] == 3 and r["values"]["VXLAN"] == "y", got' "$work/json"; then
+assert got == want and r["errors"] == 3 and r["data"]["values"]["VXLAN"] == "y", got' "$work/json"; then
 	echo "  --json output differs"
 	fail=1
 else

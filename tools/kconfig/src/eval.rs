@@ -476,7 +476,17 @@ impl<'k> Eval<'k> {
         self.default_prop(s).map(|d| d.0)
     }
 
-    fn choice_default(&mut self, c: usize) -> Option<SymId> {
+    /// The choice's default member (`sym_choice_default`): its first `default` whose
+    /// condition holds and whose member is visible, else the first visible member.
+    pub fn choice_default(&mut self, c: usize) -> Option<SymId> {
+        for &m in &self.k.choices[c].members {
+            self.calc(m);
+        }
+        self.choice_default_calculated(c)
+    }
+
+    /// [`Eval::choice_default`] with the members' visibility already computed.
+    fn choice_default_calculated(&mut self, c: usize) -> Option<SymId> {
         let k = self.k;
         let ch = &k.choices[c];
         for p in &k.syms[ch.sym].defaults {
@@ -510,7 +520,7 @@ impl<'k> Eval<'k> {
             }
         }
         if res.is_none() {
-            res = self.choice_default(c);
+            res = self.choice_default_calculated(c);
             if let Some(r) = res {
                 if self.st[r].user == Some(User::Tri(Tri::N)) {
                     res = None;

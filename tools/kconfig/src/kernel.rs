@@ -196,8 +196,7 @@ impl Tree {
 
     /// `make <name>_defconfig`: the full `.config` lines for an in-tree defconfig file.
     pub fn expand_defconfig(&self, path: &Path) -> Result<Vec<Line>> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = b4k_input::read_text(path)?;
         let lines: Vec<&str> = text.lines().collect();
         let mut ev = Eval::new(&self.kconfig);
         ev.read(&lines);
@@ -215,7 +214,7 @@ impl Tree {
 
 /// Reads a config file (a base `.config` or, if `fragment`, a fragment) with line origins.
 pub fn read_lines(path: &Path, fragment: bool) -> Result<Vec<Line>> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = b4k_input::read(path)?;
     let text = String::from_utf8_lossy(&bytes);
     let name = path.display().to_string();
     Ok(text

@@ -298,15 +298,21 @@ impl Parser {
 
     fn parse_file(&mut self, file: &str, from: Option<&Loc>) -> Result<()> {
         let path = self.srctree.join(file);
-        let text = match std::fs::read(&path) {
+        let text = match b4k_input::read(&path) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(e) => {
                 return Err(match from {
-                    Some(l) => anyhow!("{l}: can't open file \"{file}\": {e}"),
-                    None => anyhow!("can't open file \"{}\": {e}", path.display()),
+                    Some(l) => anyhow!("{l}: can't open file \"{file}\": {e:#}"),
+                    None => anyhow!("can't open file \"{}\": {e:#}", path.display()),
                 })
             }
         };
+        if self.include_stack.len() >= MAX_SOURCE_DEPTH {
+            bail!(
+                "{}: more than {MAX_SOURCE_DEPTH} files sourced inside each other",
+                from.map(|l| l.to_string()).unwrap_or_default()
+            );
+        }
         if self.include_stack.iter().any(|f| f == file) {
             bail!(
                 "{}: recursive inclusion of \"{file}\"",
@@ -355,19 +361,8 @@ impl Parser {
             return Ok(false);
         };
         if let Tok::Word(name) = &first {
-            let name = &self.macros.resolve(name)?;
-            if name == "option" {
-                self.option(&mut lx, loc)?;
-                return Ok(false);
-            }
-            let save = lx.i;
-            if let Some(Tok::Op(op @ (":=" | "=" | "+="))) = lx.next(&mut self.macros)? {
-                let value = line[lx.i..].trim_start_matches([' ', '\t']);
-                self.macros.assign(name, op, value)?;
-                return Ok(false);
-            }
-            let _ = save;
-            return Err(Self::err(loc, format!("syntax error: unexpected '{name}'")));
+            self.word_statement(name, &mut lx, line, loc)?;
+            return Ok(false);
         }
         let mut toks = Vec::new();
         while let Some(t) = lx.next(&mut self.macros)? {
@@ -408,7 +403,26 @@ impl Parser {
             t: toks,
             i: 0,
             loc: loc.clone(),
+            depth: 0,
         };
+        self.keyword(kw, &mut ts, loc)
+    }
+
+    /// A line starting with a word: `option ...`, or a macro assignment.
+    fn word_statement(&mut self, name: &str, lx: &mut Lexer, line: &str, loc: &Loc) -> Result<()> {
+        let name = &self.macros.resolve(name)?;
+        if name == "option" {
+            return self.option(lx, loc);
+        }
+        if let Some(Tok::Op(op @ (":=" | "=" | "+="))) = lx.next(&mut self.macros)? {
+            let value = line[lx.i..].trim_start_matches([' ', '\t']);
+            return self.macros.assign(name, op, value);
+        }
+        Err(Self::err(loc, format!("syntax error: unexpected '{name}'")))
+    }
+
+    /// A line starting with keyword `kw`; returns true when a help text follows.
+    fn keyword(&mut self, kw: &'static str, ts: &mut Toks, loc: &Loc) -> Result<bool> {
         match kw {
             "config" | "menuconfig" => {
                 self.finish_entry()?;
@@ -429,7 +443,7 @@ impl Parser {
                     loc: loc.clone(),
                 });
                 self.k.syms[id].ty = Type::Bool;
-                self.push(FrameKind::Choice(c), loc);
+                self.push(FrameKind::Choice(c), loc)?;
                 self.choice = Some(c);
                 self.cur = Some(Entry::new(EntryKind::Choice(c), loc.clone()));
             }
@@ -437,7 +451,7 @@ impl Parser {
                 self.finish_entry()?;
                 let _title = ts.string()?;
                 ts.end()?;
-                self.push(FrameKind::Menu, loc);
+                self.push(FrameKind::Menu, loc)?;
                 self.cur = Some(Entry::new(EntryKind::Menu, loc.clone()));
             }
             "comment" => {
@@ -451,12 +465,12 @@ impl Parser {
                 let e = ts.expr(&mut self.k)?;
                 ts.end()?;
                 let parent = self.frames.last().and_then(|f| f.dep.clone());
-                self.frames.push(Frame {
+                self.push_frame(Frame {
                     kind: FrameKind::If,
                     dep: and_opt(parent, Some(e)),
                     visibility: None,
                     loc: loc.clone(),
-                });
+                })?;
             }
             "endmenu" | "endif" | "endchoice" => {
                 self.finish_entry()?;
@@ -497,7 +511,7 @@ impl Parser {
                         format!("'{kw}' outside of a config, choice, menu or comment entry"),
                     ));
                 };
-                return attribute(&mut self.k, cur, kw, &mut ts, loc);
+                return attribute(&mut self.k, cur, kw, ts, loc);
             }
         }
         Ok(false)
@@ -574,13 +588,24 @@ impl Parser {
         out
     }
 
-    fn push(&mut self, kind: FrameKind, loc: &Loc) {
-        self.frames.push(Frame {
+    fn push(&mut self, kind: FrameKind, loc: &Loc) -> Result<()> {
+        self.push_frame(Frame {
             kind,
             dep: None,
             visibility: None,
             loc: loc.clone(),
-        });
+        })
+    }
+
+    fn push_frame(&mut self, f: Frame) -> Result<()> {
+        if self.frames.len() > MAX_NESTING {
+            return Err(Self::err(
+                &f.loc,
+                format!("more than {MAX_NESTING} if/menu/choice blocks nested"),
+            ));
+        }
+        self.frames.push(f);
+        Ok(())
     }
 
     fn vis_chain(&self) -> Option<Expr> {
@@ -598,125 +623,134 @@ impl Parser {
             return Ok(());
         };
         match e.kind {
-            EntryKind::Comment => {}
-            EntryKind::Menu | EntryKind::Choice(_) => {
-                // The block's frame is on top; its parent is below.
-                let n = self.frames.len();
-                let parent = if n >= 2 {
-                    self.frames[n - 2].dep.clone()
-                } else {
-                    None
-                };
-                let full = and_opt(parent, e.deps.clone());
-                if let EntryKind::Choice(c) = e.kind {
-                    let sym = self.k.choices[c].sym;
-                    let vis = self.vis_chain_below();
-                    for (cond, loc, text) in &e.prompts {
-                        if self.k.choices[c].prompt.is_empty() {
-                            self.k.choices[c].prompt = text.clone();
-                        }
-                        let v = and_opt(full.clone(), and_opt(cond.clone(), vis.clone()));
-                        self.k.syms[sym].prompts.push(Prop {
-                            expr: None,
-                            visible: v,
-                            loc: loc.clone(),
-                        });
-                    }
-                    for (val, cond, loc) in &e.defaults {
-                        self.k.syms[sym].defaults.push(Prop {
-                            expr: Some(val.clone()),
-                            visible: and_opt(full.clone(), cond.clone()),
-                            loc: loc.clone(),
-                        });
-                    }
-                    if let Some(t) = e.ty {
-                        if t != Type::Bool {
-                            return Err(Self::err(&e.loc, "choice must be bool"));
-                        }
-                    }
+            EntryKind::Comment => Ok(()),
+            EntryKind::Menu | EntryKind::Choice(_) => self.finish_block(e),
+            EntryKind::Config(s) => self.finish_config(e, s),
+        }
+    }
+
+    /// A `menu` or `choice` entry: its dependencies become its frame's, a choice's
+    /// prompts and defaults go to the choice symbol.
+    fn finish_block(&mut self, e: Entry) -> Result<()> {
+        // The block's frame is on top; its parent is below.
+        let n = self.frames.len();
+        let parent = if n >= 2 {
+            self.frames[n - 2].dep.clone()
+        } else {
+            None
+        };
+        let full = and_opt(parent, e.deps.clone());
+        if let EntryKind::Choice(c) = e.kind {
+            let sym = self.k.choices[c].sym;
+            let vis = self.vis_chain_below();
+            for (cond, loc, text) in &e.prompts {
+                if self.k.choices[c].prompt.is_empty() {
+                    self.k.choices[c].prompt = text.clone();
                 }
-                if let Some(f) = self.frames.last_mut() {
-                    f.dep = full;
-                    f.visibility = e.visible_if.clone();
-                }
-            }
-            EntryKind::Config(s) => {
-                let parent = self.frames.last().and_then(|f| f.dep.clone());
-                let full = and_opt(parent, e.deps.clone());
-                let vis = self.vis_chain();
-                let k = &mut self.k;
-                if let Some(t) = e.ty {
-                    if k.syms[s].ty == Type::Unknown {
-                        k.syms[s].ty = t;
-                    }
-                }
-                if k.syms[s].defs.is_empty() {
-                    k.order.push(s);
-                }
-                k.syms[s].defs.push(e.loc.clone());
-                // A config that depends on an earlier member of its choice becomes that
-                // member's child in menu_finalize's automatic submenus, not a choice
-                // value (Buildroot sources libopenssl's options inside its choice).
-                let in_choice = self.choice.filter(|&c| {
-                    let members = &k.choices[c].members;
-                    let on_member = |x: &Option<Expr>| {
-                        x.as_ref()
-                            .is_some_and(|x| members.iter().any(|&m| mentions(x, m)))
-                    };
-                    !e.prompts.is_empty()
-                        && !on_member(&full)
-                        && !e.prompts.iter().any(|(c, _, _)| on_member(c))
+                let v = and_opt(full.clone(), and_opt(cond.clone(), vis.clone()));
+                self.k.syms[sym].prompts.push(Prop {
+                    expr: None,
+                    visible: v,
+                    loc: loc.clone(),
                 });
-                for (cond, loc, _) in &e.prompts {
-                    let v = and_opt(full.clone(), and_opt(cond.clone(), vis.clone()));
-                    k.syms[s].prompts.push(Prop {
-                        expr: None,
-                        visible: v,
-                        loc: loc.clone(),
-                    });
-                }
-                for (val, cond, loc) in &e.defaults {
-                    k.syms[s].defaults.push(Prop {
-                        expr: Some(val.clone()),
-                        visible: and_opt(full.clone(), cond.clone()),
-                        loc: loc.clone(),
-                    });
-                }
-                for (lo, hi, cond) in &e.ranges {
-                    k.syms[s].ranges.push(Range {
-                        lo: *lo,
-                        hi: *hi,
-                        visible: and_opt(full.clone(), cond.clone()),
-                    });
-                }
-                for (imply, t, cond, loc) in &e.reverse {
-                    let c = and_opt(full.clone(), cond.clone());
-                    let term = and_opt(Some(Expr::Sym(s)), c.clone());
-                    let ts = &mut k.syms[*t];
-                    if *imply {
-                        ts.implied = or_opt(ts.implied.take(), term);
-                    } else {
-                        ts.rev_dep = or_opt(ts.rev_dep.take(), term);
-                        ts.selected_by.push(Reverse {
-                            from: s,
-                            cond: c,
-                            loc: loc.clone(),
-                        });
-                    }
-                }
-                if let Some(c) = in_choice {
-                    if k.syms[s].choice.is_none() {
-                        k.syms[s].choice = Some(c);
-                        k.choices[c].members.push(s);
-                    }
-                    if k.syms[s].ty != Type::Bool {
-                        return Err(Self::err(&e.loc, "choice member must be bool"));
-                    }
-                } else {
-                    let d = k.syms[s].dir_dep.take();
-                    k.syms[s].dir_dep = or_opt(d, full);
+            }
+            for (val, cond, loc) in &e.defaults {
+                self.k.syms[sym].defaults.push(Prop {
+                    expr: Some(val.clone()),
+                    visible: and_opt(full.clone(), cond.clone()),
+                    loc: loc.clone(),
+                });
+            }
+            if let Some(t) = e.ty {
+                if t != Type::Bool {
+                    return Err(Self::err(&e.loc, "choice must be bool"));
                 }
             }
+        }
+        if let Some(f) = self.frames.last_mut() {
+            f.dep = full;
+            f.visibility = e.visible_if.clone();
+        }
+        Ok(())
+    }
+
+    /// A `config` entry: its properties, with the dependencies of the blocks around
+    /// it, go to its symbol (and to the symbols it selects or implies).
+    fn finish_config(&mut self, e: Entry, s: SymId) -> Result<()> {
+        let parent = self.frames.last().and_then(|f| f.dep.clone());
+        let full = and_opt(parent, e.deps.clone());
+        let vis = self.vis_chain();
+        let k = &mut self.k;
+        if let Some(t) = e.ty {
+            if k.syms[s].ty == Type::Unknown {
+                k.syms[s].ty = t;
+            }
+        }
+        if k.syms[s].defs.is_empty() {
+            k.order.push(s);
+        }
+        k.syms[s].defs.push(e.loc.clone());
+        // A config that depends on an earlier member of its choice becomes that
+        // member's child in menu_finalize's automatic submenus, not a choice
+        // value (Buildroot sources libopenssl's options inside its choice).
+        let in_choice = self.choice.filter(|&c| {
+            let members = &k.choices[c].members;
+            let on_member = |x: &Option<Expr>| {
+                x.as_ref()
+                    .is_some_and(|x| members.iter().any(|&m| mentions(x, m)))
+            };
+            !e.prompts.is_empty()
+                && !on_member(&full)
+                && !e.prompts.iter().any(|(c, _, _)| on_member(c))
+        });
+        for (cond, loc, _) in &e.prompts {
+            let v = and_opt(full.clone(), and_opt(cond.clone(), vis.clone()));
+            k.syms[s].prompts.push(Prop {
+                expr: None,
+                visible: v,
+                loc: loc.clone(),
+            });
+        }
+        for (val, cond, loc) in &e.defaults {
+            k.syms[s].defaults.push(Prop {
+                expr: Some(val.clone()),
+                visible: and_opt(full.clone(), cond.clone()),
+                loc: loc.clone(),
+            });
+        }
+        for (lo, hi, cond) in &e.ranges {
+            k.syms[s].ranges.push(Range {
+                lo: *lo,
+                hi: *hi,
+                visible: and_opt(full.clone(), cond.clone()),
+            });
+        }
+        for (imply, t, cond, loc) in &e.reverse {
+            let c = and_opt(full.clone(), cond.clone());
+            let term = and_opt(Some(Expr::Sym(s)), c.clone());
+            let ts = &mut k.syms[*t];
+            if *imply {
+                ts.implied = or_opt(ts.implied.take(), term);
+            } else {
+                ts.rev_dep = or_opt(ts.rev_dep.take(), term);
+                ts.selected_by.push(Reverse {
+                    from: s,
+                    cond: c,
+                    loc: loc.clone(),
+                });
+            }
+        }
+        if let Some(c) = in_choice {
+            if k.syms[s].choice.is_none() {
+                k.syms[s].choice = Some(c);
+                k.choices[c].members.push(s);
+            }
+            if k.syms[s].ty != Type::Bool {
+                return Err(Self::err(&e.loc, "choice member must be bool"));
+            }
+        } else {
+            let d = k.syms[s].dir_dep.take();
+            k.syms[s].dir_dep = or_opt(d, full);
         }
         Ok(())
     }
@@ -884,10 +918,29 @@ fn skip_help(lines: &[&str], mut i: usize) -> usize {
     i
 }
 
+/// How deep one written expression may be, as a tree (a chain `a && b && ...` is
+/// as deep as it is long) and in nested parentheses and `!`: far above the
+/// kernel's and Buildroot's deepest (a few dozen), low enough that parsing,
+/// evaluating and dropping it cannot overflow a thread's stack.
+pub const MAX_EXPR_DEPTH: usize = 1000;
+
+/// How deep parentheses and `!` may nest in one expression (the parser recurses
+/// on them; the kernel's and Buildroot's nest a few levels).
+pub const MAX_EXPR_NESTING: usize = 100;
+
+/// The most `if`/`menu`/`choice` blocks open at once (each one's dependency is
+/// copied into every entry inside it, so deep nesting costs quadratic memory).
+pub const MAX_NESTING: usize = 100;
+
+/// The most `source` files open at once.
+pub const MAX_SOURCE_DEPTH: usize = 64;
+
 struct Toks {
     t: Vec<Tok>,
     i: usize,
     loc: Loc,
+    /// Parentheses and `!` open at this point of the expression.
+    depth: usize,
 }
 
 impl Toks {
@@ -972,38 +1025,71 @@ impl Toks {
             _ => Err(self.err("a symbol")),
         }
     }
+    /// `d` (a tree depth) if within [`MAX_EXPR_DEPTH`], else an error.
+    fn bounded(&self, d: usize) -> Result<usize> {
+        if d > MAX_EXPR_DEPTH {
+            bail!(
+                "{}: expression too large: chained more than {MAX_EXPR_DEPTH} deep; split it",
+                self.loc
+            );
+        }
+        Ok(d)
+    }
+    /// One more parenthesis or `!` open; an error past [`MAX_EXPR_NESTING`].
+    fn nest(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_EXPR_NESTING {
+            bail!(
+                "{}: expression too large: parentheses and '!' nested more than \
+                 {MAX_EXPR_NESTING} deep; split it",
+                self.loc
+            );
+        }
+        Ok(())
+    }
     fn expr(&mut self, k: &mut Kconfig) -> Result<Expr> {
-        let mut e = self.and(k)?;
+        Ok(self.or_chain(k)?.0)
+    }
+    /// `a || b || ...` with the depth of the tree built (chains are left-deep).
+    fn or_chain(&mut self, k: &mut Kconfig) -> Result<(Expr, usize)> {
+        let (mut e, mut d) = self.and_chain(k)?;
         while self.peek() == Some(&Tok::Op("||")) {
             self.i += 1;
-            let r = self.and(k)?;
+            let (r, rd) = self.and_chain(k)?;
+            d = self.bounded(d.max(rd) + 1)?;
             e = Expr::Or(Box::new(e), Box::new(r));
         }
-        Ok(e)
+        Ok((e, d))
     }
-    fn and(&mut self, k: &mut Kconfig) -> Result<Expr> {
-        let mut e = self.unary(k)?;
+    fn and_chain(&mut self, k: &mut Kconfig) -> Result<(Expr, usize)> {
+        let (mut e, mut d) = self.unary(k)?;
         while self.peek() == Some(&Tok::Op("&&")) {
             self.i += 1;
-            let r = self.unary(k)?;
+            let (r, rd) = self.unary(k)?;
+            d = self.bounded(d.max(rd) + 1)?;
             e = Expr::And(Box::new(e), Box::new(r));
         }
-        Ok(e)
+        Ok((e, d))
     }
-    fn unary(&mut self, k: &mut Kconfig) -> Result<Expr> {
+    fn unary(&mut self, k: &mut Kconfig) -> Result<(Expr, usize)> {
         use crate::model::CmpOp;
         match self.peek() {
             Some(Tok::Op("!")) => {
+                self.nest()?;
                 self.i += 1;
-                Ok(Expr::Not(Box::new(self.unary(k)?)))
+                let (e, d) = self.unary(k)?;
+                self.depth -= 1;
+                Ok((Expr::Not(Box::new(e)), self.bounded(d + 1)?))
             }
             Some(Tok::Op("(")) => {
+                self.nest()?;
                 self.i += 1;
-                let e = self.expr(k)?;
+                let e = self.or_chain(k)?;
                 if self.peek() != Some(&Tok::Op(")")) {
                     return Err(self.err("')'"));
                 }
                 self.i += 1;
+                self.depth -= 1;
                 Ok(e)
             }
             _ => {
@@ -1015,11 +1101,11 @@ impl Toks {
                     Some(Tok::Op("<=")) => CmpOp::Le,
                     Some(Tok::Op(">")) => CmpOp::Gt,
                     Some(Tok::Op(">=")) => CmpOp::Ge,
-                    _ => return Ok(Expr::Sym(a)),
+                    _ => return Ok((Expr::Sym(a), 1)),
                 };
                 self.i += 1;
                 let b = self.symbol(k)?;
-                Ok(Expr::Cmp(op, a, b))
+                Ok((Expr::Cmp(op, a, b), 1))
             }
         }
     }

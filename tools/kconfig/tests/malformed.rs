@@ -4,7 +4,7 @@
 
 use b4k_kconfig::eval::Eval;
 use b4k_kconfig::kernel;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A throw-away kernel-like tree: `files` are (relative path, content).
 fn tree(name: &str, files: &[(&str, &str)]) -> PathBuf {
@@ -241,30 +241,81 @@ fn semantics_worked_out_by_hand() {
     assert_eq!(got[9], ("P2".to_string(), Some("y".to_string())));
 }
 
+/// Inputs that used to overflow the stack, take quadratic time and memory, or
+/// never end: each is now a bounded error naming the file and line.
 #[test]
-fn lint_errors_not_panics_on_bad_files() {
-    let dir = tree("lint", &[("Kconfig", SEMANTICS)]);
-    let frag = dir.join("bad.fragment");
-    let base = dir.join("base.config");
-    std::fs::write(&base, "CONFIG_A=y\n").unwrap();
-    std::fs::write(&frag, b"\xff\xfe\x00garbage\nCONFIG_A=y\nCONFIG_").unwrap();
-    let args = |frags: Vec<PathBuf>| b4k_kconfig::LintArgs {
-        kernel_src: Some(dir.clone()),
-        base: Some(base.display().to_string()),
-        fragments: frags,
-        ..Default::default()
-    };
-    // Non-config lines are findings (exit 1), not a crash.
-    assert_eq!(b4k_kconfig::run(args(vec![frag.clone()])).unwrap(), 1);
-    // A missing fragment is an error naming it.
-    let e = b4k_kconfig::run(args(vec![dir.join("nope.fragment")])).unwrap_err();
-    assert!(format!("{e:#}").contains("nope.fragment"), "{e:#}");
-    let e = b4k_kconfig::run(b4k_kconfig::LintArgs {
-        config: Some(Path::new("/nonexistent/config.gz").to_path_buf()),
-        requirements: Some(dir.join("Kconfig")),
-        ..Default::default()
-    })
-    .unwrap_err();
-    assert!(format!("{e:#}").contains("Kconfig:"), "{e:#}");
-    let _ = std::fs::remove_dir_all(&dir);
+fn oversized_input_is_a_bounded_error() {
+    let deep = format!(
+        "config A\n\tbool \"a\"\n\tdepends on {}B{}\n",
+        "(".repeat(30_000),
+        ")".repeat(30_000)
+    );
+    let chain = format!(
+        "config A\n\tbool \"a\"\n\tdepends on {}\n",
+        (0..60_000)
+            .map(|i| format!("S{i}"))
+            .collect::<Vec<_>>()
+            .join(" && ")
+    );
+    let mut ifs = String::from("config A\n\tbool \"a\"\n");
+    for i in 0..4000 {
+        ifs.push_str(&format!("if A\nconfig X{i}\n\tbool \"x\"\n"));
+    }
+    ifs.push_str(&"endif\n".repeat(4000));
+    let mut sources = vec![("Kconfig".to_string(), "source \"k0\"\n".to_string())];
+    for i in 0..100 {
+        sources.push((format!("k{i}"), format!("source \"k{}\"\n", i + 1)));
+    }
+    let sources: Vec<(&str, &str)> = sources
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "deep-parens",
+            vec![("Kconfig", deep.as_str())],
+            "Kconfig:3: expression too large",
+        ),
+        (
+            "long-chain",
+            vec![("Kconfig", chain.as_str())],
+            "Kconfig:3: expression too large",
+        ),
+        (
+            "nested-ifs",
+            vec![("Kconfig", ifs.as_str())],
+            "more than 100 if/menu/choice blocks nested",
+        ),
+        (
+            "source-dev-zero",
+            vec![("Kconfig", "source \"/dev/zero\"\n")],
+            "not a regular file",
+        ),
+        ("source-chain", sources, "more than 64 files sourced"),
+    ];
+    for (name, files, want) in cases {
+        let start = std::time::Instant::now();
+        let got = load_err(name, &files);
+        assert!(got.contains(want), "{name}: got {got:?}, want {want:?}");
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "{name}: {:?}",
+            start.elapsed()
+        );
+    }
+}
+
+#[test]
+fn config_files_are_bounded() {
+    let e = format!(
+        "{:#}",
+        b4k_kconfig::dotconfig::read(std::path::Path::new("/dev/zero")).unwrap_err()
+    );
+    assert!(e.contains("/dev/zero: not a regular file"), "{e}");
+    let e = format!(
+        "{:#}",
+        kernel::read_lines(std::path::Path::new("/dev/zero"), true).unwrap_err()
+    );
+    assert!(e.contains("not a regular file"), "{e}");
 }

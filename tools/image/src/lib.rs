@@ -1,0 +1,474 @@
+//! Disk images of a board (`b4k post-image`, Buildroot's `BR2_ROOTFS_POST_IMAGE_SCRIPT`):
+//! checks the board's inputs in `BINARIES_DIR`, renders the board's genimage
+//! configuration (a minijinja template in `board/<board>/`), runs genimage in a
+//! private temporary directory, compresses the disk image, writes `sha256sums`
+//! and `manifest.json`, and only then moves the results into `BINARIES_DIR`.
+//!
+//! Everything is deterministic: identifiers (GPT GUIDs, MBR signature, FAT volume
+//! id) are derived from the inputs' bytes, and file times from `SOURCE_DATE_EPOCH`.
+
+pub mod board;
+pub mod disk;
+pub mod grub;
+pub mod spec;
+mod stage;
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// How the disk image is compressed (always reproducibly: no names, no times,
+/// single-threaded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    /// `gzip -n`.
+    Gz,
+    /// `xz -T1` (default preset).
+    Xz,
+    /// No compressed copy.
+    None,
+}
+
+impl std::str::FromStr for Compression {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "gz" => Ok(Compression::Gz),
+            "xz" => Ok(Compression::Xz),
+            "none" => Ok(Compression::None),
+            _ => Err(format!("'{s}' is not a compression (gz, xz, none)")),
+        }
+    }
+}
+
+/// Options of `b4k post-image`. Buildroot's environment supplies the directories.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The board whose images to assemble: its directory name under `board/`.
+    pub board: String,
+    /// Directory with the board's image.toml and templates; default
+    /// $BR2_EXTERNAL_KUBERNETES_PATH/board/<board>.
+    pub board_dir: Option<PathBuf>,
+    /// Buildroot's images directory: the inputs, and where the results go.
+    pub binaries_dir: PathBuf,
+    /// Buildroot's host directory (GRUB's boot.img is in lib/grub/i386-pc/).
+    pub host_dir: Option<PathBuf>,
+    /// Where the temporary work directory goes (default: next to BINARIES_DIR).
+    pub build_dir: Option<PathBuf>,
+    /// Buildroot's .config, read to name the option behind a missing input and to
+    /// find out whether a live ISO was asked for.
+    pub br2_config: Option<PathBuf>,
+    /// Time for every file in the boot partition (default: the rootfs image's mtime).
+    pub source_date_epoch: Option<i64>,
+    /// An initramfs to put next to the kernel and load with it. The tests use it
+    /// for Debian's modular kernels; Buildroot's kernel has its drivers built in.
+    pub initrd: Option<PathBuf>,
+    /// Size of the root partition, in bytes or with a K/M/G suffix (default: the
+    /// size of rootfs.ext4).
+    pub root_size: Option<u64>,
+    /// Compression of the disk image (default: the board's image.toml).
+    pub compress: Option<Compression>,
+    /// The genimage program.
+    pub genimage: PathBuf,
+}
+
+/// A size in bytes, or a number with a K, M or G suffix.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, 'K')) => (&s[..i], 1u64 << 10),
+        Some((i, 'M')) => (&s[..i], 1 << 20),
+        Some((i, 'G')) => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("'{s}' is not a size (bytes, or a number with K, M or G)"))
+}
+
+/// Buildroot's `.config`, as `BR2_...` symbol to value (quotes removed).
+#[derive(Debug, Default)]
+pub struct BrConfig {
+    values: BTreeMap<String, String>,
+}
+
+impl BrConfig {
+    /// Reads a `.config`; `None` gives an empty configuration.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
+        let text = b4k_input::read_text(path)?;
+        let values = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .filter(|(k, _)| k.starts_with("BR2_"))
+            .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
+            .collect();
+        Ok(Self { values })
+    }
+
+    /// The value of `symbol`, if set.
+    pub fn get(&self, symbol: &str) -> Option<&str> {
+        self.values.get(symbol).map(String::as_str)
+    }
+
+    /// Whether `symbol=y`.
+    pub fn enabled(&self, symbol: &str) -> bool {
+        self.get(symbol) == Some("y")
+    }
+}
+
+/// Everything a board's plan needs to know about this run.
+pub struct Ctx<'a> {
+    /// The command-line options.
+    pub args: &'a Options,
+    /// Buildroot's configuration (empty when BR2_CONFIG is not given).
+    pub config: BrConfig,
+    /// The board's template directory.
+    pub board_dir: PathBuf,
+    /// genimage's input directory (staged copies of the inputs).
+    pub input: PathBuf,
+    /// Time stamped on staged files.
+    pub epoch: i64,
+}
+
+/// An artifact's name, size and sha256.
+#[derive(Serialize, Debug)]
+pub struct Artifact {
+    /// File name in BINARIES_DIR.
+    pub file: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Hex sha256.
+    pub sha256: String,
+}
+
+/// The JSON manifest written as `manifest.json`.
+#[derive(Serialize, Debug)]
+pub struct Manifest {
+    /// Board name.
+    pub board: String,
+    /// Time stamped on the boot partition's files.
+    pub source_date_epoch: i64,
+    /// The uncompressed disk image.
+    pub image: Artifact,
+    /// Its partition table, read back from the image.
+    pub partition_table: disk::Table,
+    /// Files of the boot partition (path inside it, size, sha256).
+    pub boot_files: Vec<Artifact>,
+    /// Every file listed in sha256sums.
+    pub artifacts: Vec<Artifact>,
+}
+
+/// Runs `b4k post-image`; returns the process exit code.
+pub fn run(args: &Options) -> Result<Vec<PathBuf>> {
+    let board_dir = board_dir(args)?;
+    let bin = &args.binaries_dir;
+    if !bin.is_dir() {
+        bail!("BINARIES_DIR {} is not a directory", bin.display());
+    }
+    // Dropped (removed) on every return path: nothing half-written survives.
+    let work = stage::WorkDir::new(&work_parent(args)?, "b4k-post-image")?;
+    let w = work.path();
+    let (input, out) = (w.join("input"), w.join("output"));
+    for d in [&input, &out, &w.join("root")] {
+        fs::create_dir(d).with_context(|| format!("creating {}", d.display()))?;
+    }
+    let epoch = match args.source_date_epoch {
+        Some(e) => e,
+        None => rootfs_mtime(bin)?,
+    };
+    let ctx = Ctx {
+        args,
+        config: BrConfig::load(args.br2_config.as_deref())?,
+        board_dir,
+        input,
+        epoch,
+    };
+    let plan = board::plan(&ctx)?;
+    genimage(&ctx, &plan, w)?;
+    let image_path = out.join(&plan.spec.image);
+    let table = disk::read_table(&image_path)?;
+    board::verify(&table, &plan.spec.table)
+        .with_context(|| format!("checking the partition table of {}", plan.spec.image))?;
+    let mut files: Vec<PathBuf> = vec![image_path.clone()];
+    files.extend(plan.spec.keep.iter().map(|k| out.join(k)));
+    files.extend(compress(
+        &image_path,
+        args.compress.unwrap_or(plan.spec.compression),
+    )?);
+    write_sums_and_manifest(&ctx, &plan, &files, table, &out)?;
+    // Everything is complete: move it into place as one set.
+    let mut names: Vec<String> = files.iter().map(|f| file_name(f)).collect();
+    names.push("sha256sums".into());
+    names.push("manifest.json".into());
+    stage::place_all(&out, bin, &names)?;
+    Ok(names.iter().map(|n| bin.join(n)).collect())
+}
+
+/// `--board-dir`, or the board's directory in the external tree.
+fn board_dir(args: &Options) -> Result<PathBuf> {
+    if let Some(d) = &args.board_dir {
+        return Ok(d.clone());
+    }
+    match std::env::var_os("BR2_EXTERNAL_KUBERNETES_PATH") {
+        Some(p) => Ok(PathBuf::from(p).join("board").join(&args.board)),
+        None => bail!("no board directory: pass --board-dir or set BR2_EXTERNAL_KUBERNETES_PATH"),
+    }
+}
+
+/// Where the work directory goes: BUILD_DIR, else next to BINARIES_DIR.
+fn work_parent(args: &Options) -> Result<PathBuf> {
+    let bin = &args.binaries_dir;
+    let p = match &args.build_dir {
+        Some(d) => d.clone(),
+        None => bin
+            .canonicalize()
+            .with_context(|| format!("resolving {}", bin.display()))?
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(std::env::temp_dir),
+    };
+    fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
+    Ok(p)
+}
+
+/// Renders genimage.cfg.j2 and runs genimage in the work directory `w`.
+fn genimage(ctx: &Ctx, plan: &board::Plan, w: &Path) -> Result<()> {
+    let cfg = render(&ctx.board_dir.join("genimage.cfg.j2"), &plan.vars)?;
+    let cfg_path = w.join("genimage.cfg");
+    fs::write(&cfg_path, cfg).with_context(|| format!("writing {}", cfg_path.display()))?;
+    let mut cmd = Command::new(&ctx.args.genimage);
+    cmd.arg("--rootpath")
+        .arg(w.join("root"))
+        .arg("--tmppath")
+        .arg(w.join("tmp"))
+        .arg("--inputpath")
+        .arg(&ctx.input)
+        .arg("--outputpath")
+        .arg(w.join("output"))
+        .arg("--config")
+        .arg(&cfg_path)
+        .env("SOURCE_DATE_EPOCH", ctx.epoch.to_string());
+    run_cmd(&mut cmd, None)
+}
+
+/// The compressed copy of `image` (beside it), if any.
+fn compress(image: &Path, how: Compression) -> Result<Option<PathBuf>> {
+    let (ext, mut cmd) = match how {
+        Compression::None => return Ok(None),
+        Compression::Gz => ("gz", Command::new("gzip")),
+        Compression::Xz => ("xz", Command::new("xz")),
+    };
+    let args: &[&str] = match how {
+        Compression::Xz => &["-T1", "-c", "--check=crc64"],
+        _ => &["-n", "-c"],
+    };
+    let dst = image.with_file_name(format!("{}.{ext}", file_name(image)));
+    run_cmd(cmd.args(args).arg(image), Some(&dst))?;
+    Ok(Some(dst))
+}
+
+/// `sha256sums` and `manifest.json` of `files` (and the plan's extra artifacts).
+fn write_sums_and_manifest(
+    ctx: &Ctx,
+    plan: &board::Plan,
+    files: &[PathBuf],
+    table: disk::Table,
+    out: &Path,
+) -> Result<()> {
+    let mut artifacts = Vec::new();
+    for f in files.iter().chain(plan.extra.iter()) {
+        artifacts.push(artifact(f, file_name(f))?);
+    }
+    artifacts.sort_by(|a, b| a.file.cmp(&b.file));
+    let sums: String = artifacts
+        .iter()
+        .map(|a| format!("{}  {}\n", a.sha256, a.file))
+        .collect();
+    fs::write(out.join("sha256sums"), sums).context("writing sha256sums")?;
+    let mut boot_files = Vec::new();
+    for rel in stage::list_files(&plan.boot_dir)? {
+        boot_files.push(artifact(&plan.boot_dir.join(&rel), rel)?);
+    }
+    let manifest = Manifest {
+        board: ctx.args.board.clone(),
+        source_date_epoch: ctx.epoch,
+        image: artifact(&files[0], plan.spec.image.clone())?,
+        partition_table: table,
+        boot_files,
+        artifacts,
+    };
+    let json = serde_json::to_string_pretty(&manifest).context("serializing the manifest")?;
+    fs::write(out.join("manifest.json"), json + "\n").context("writing manifest.json")
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn rootfs_mtime(bin: &Path) -> Result<i64> {
+    for name in ["rootfs.ext4", "rootfs.ext2"] {
+        if let Ok(m) = fs::metadata(bin.join(name)) {
+            let t = m.modified()?;
+            let secs = t
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            return Ok(secs);
+        }
+    }
+    // No rootfs: the board's input check reports it.
+    Ok(0)
+}
+
+/// Renders a minijinja template file with `vars`; undefined variables are errors.
+pub fn render(path: &Path, vars: &board::Vars) -> Result<String> {
+    let text = b4k_input::read_text(path)?;
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    let name = path.display().to_string();
+    env.add_template(&name, &text)
+        .with_context(|| format!("parsing template {name}"))?;
+    env.get_template(&name)?
+        .render(vars)
+        .with_context(|| format!("rendering template {name}"))
+}
+
+/// Runs a command, its stdout to `stdout_to` if given; on failure the error
+/// carries the command line and its stderr.
+pub fn run_cmd(cmd: &mut Command, stdout_to: Option<&Path>) -> Result<()> {
+    let line = format!("{cmd:?}");
+    if let Some(p) = stdout_to {
+        let f = fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
+        cmd.stdout(f);
+    } else {
+        cmd.stdout(Stdio::piped());
+    }
+    let outp = cmd
+        .stderr(Stdio::piped())
+        .output()
+        .with_context(|| format!("running {line} (is it installed / on PATH?)"))?;
+    if !outp.status.success() {
+        bail!(
+            "{line} failed ({}):\n{}{}",
+            outp.status,
+            String::from_utf8_lossy(&outp.stdout),
+            String::from_utf8_lossy(&outp.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// sha256 of a file, hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut f = fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+fn artifact(path: &Path, name: String) -> Result<Artifact> {
+    let size = fs::metadata(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .len();
+    Ok(Artifact {
+        file: name,
+        size,
+        sha256: sha256_file(path)?,
+    })
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A UUID (RFC 9562 version 8, "custom") derived from `seed` and `label`:
+/// the same inputs always give the same identifier.
+pub fn derived_uuid(seed: &[u8], label: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(seed);
+    h.update(label.as_bytes());
+    let mut b: [u8; 16] = h.finalize()[..16].try_into().unwrap_or([0; 16]);
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let s = hex(&b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &s[0..8],
+        &s[8..12],
+        &s[12..16],
+        &s[16..20],
+        &s[20..32]
+    )
+}
+
+/// A 32-bit identifier (FAT volume id, MBR disk signature) derived like
+/// [`derived_uuid`], as 8 hex digits.
+pub fn derived_u32(seed: &[u8], label: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(seed);
+    h.update(label.as_bytes());
+    hex(&h.finalize()[..4])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512"), Ok(512));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("M").is_err());
+    }
+
+    #[test]
+    fn uuids_are_stable_and_versioned() {
+        let a = derived_uuid(b"seed", "root");
+        assert_eq!(a, derived_uuid(b"seed", "root"));
+        assert_ne!(a, derived_uuid(b"seed", "esp"));
+        assert_ne!(a, derived_uuid(b"other", "root"));
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "8");
+        assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"));
+        assert_eq!(derived_u32(b"seed", "vfat").len(), 8);
+    }
+
+    #[test]
+    fn br_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(".config");
+        fs::write(
+            &p,
+            "BR2_LINUX_KERNEL=y\n# BR2_TARGET_ROOTFS_ISO9660 is not set\nBR2_X=\"a b\"\n",
+        )
+        .unwrap();
+        let c = BrConfig::load(Some(&p)).unwrap();
+        assert!(c.enabled("BR2_LINUX_KERNEL"));
+        assert!(!c.enabled("BR2_TARGET_ROOTFS_ISO9660"));
+        assert_eq!(c.get("BR2_X"), Some("a b"));
+    }
+}

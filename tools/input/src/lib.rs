@@ -1,0 +1,162 @@
+//! Reading the files b4k is given, bounded: only regular files (a FIFO would block
+//! forever, `/dev/zero` never ends), at most [`MAX_BYTES`] (also after gzip
+//! decompression), gzip streams without trailing data, and UTF-8 errors that name
+//! the line. Every error names the path as the caller gave it.
+
+use anyhow::{bail, Context, Result};
+use std::io::Read;
+use std::path::Path;
+
+/// The largest input b4k reads: far above any Kconfig file, `.config`, fragment,
+/// data file or index (Linux's largest Kconfig file is ~100 KB, a .config ~300 KB).
+pub const MAX_BYTES: u64 = 64 << 20;
+
+/// The bytes of a regular file of at most [`MAX_BYTES`].
+pub fn read(path: &Path) -> Result<Vec<u8>> {
+    // stat before open: opening a FIFO blocks until a writer comes.
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    if !meta.is_file() {
+        bail!(
+            "{}: not a regular file (a directory, FIFO or device); pass a file",
+            path.display()
+        );
+    }
+    let f = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    read_limited(f, path, "")
+}
+
+fn read_limited(r: impl Read, path: &Path, what: &str) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    r.take(MAX_BYTES + 1)
+        .read_to_end(&mut out)
+        .with_context(|| format!("reading {}{what}", path.display()))?;
+    if out.len() as u64 > MAX_BYTES {
+        bail!(
+            "{}: larger than {} MiB{what}: not an input b4k reads",
+            path.display(),
+            MAX_BYTES >> 20
+        );
+    }
+    Ok(out)
+}
+
+/// [`read`], decompressed when the file is gzip (by its magic bytes): one gzip
+/// stream, checked (CRC and length), nothing after it.
+pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
+    let raw = read(path)?;
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok(raw);
+    }
+    let mut dec = flate2::bufread::GzDecoder::new(&raw[..]);
+    let out = read_limited(&mut dec, path, " decompressed")
+        .with_context(|| format!("decompressing {}", path.display()))?;
+    let rest = dec.into_inner();
+    if !rest.is_empty() {
+        bail!(
+            "{}: {} bytes of trailing data after the gzip stream: the file is damaged",
+            path.display(),
+            rest.len()
+        );
+    }
+    Ok(out)
+}
+
+/// `bytes` as UTF-8; the error names the line and column of the first bad byte.
+pub fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let b = e.as_bytes();
+        let line = b[..at].iter().filter(|&&c| c == b'\n').count() + 1;
+        let col = at
+            - b[..at]
+                .iter()
+                .rposition(|&c| c == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
+        anyhow::anyhow!(
+            "{}:{line}: not UTF-8 (byte 0x{:02x} at column {col})",
+            path.display(),
+            b[at]
+        )
+    })
+}
+
+/// A text file: [`read`] then [`utf8`].
+pub fn read_text(path: &Path) -> Result<String> {
+    utf8(path, read(path)?)
+}
+
+/// The 1-based line of byte offset `at` in `text`, by binary search in `starts`
+/// (the offsets where lines start: [`line_starts`]).
+pub fn line_of(starts: &[usize], at: usize) -> usize {
+    starts.partition_point(|&s| s <= at)
+}
+
+/// The offsets where the lines of `text` start.
+pub fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_and_fifos_are_refused() {
+        let e = read(Path::new("/dev/zero")).unwrap_err();
+        assert!(format!("{e:#}").contains("not a regular file"), "{e:#}");
+        let dir = std::env::temp_dir().join(format!("b4k-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo");
+        let _ = std::fs::remove_file(&fifo);
+        let ok = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            // No writer: read() must refuse it without blocking in open().
+            let e = format!("{:#}", read(&fifo).unwrap_err());
+            assert!(e.contains("not a regular file"), "{e}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn utf8_errors_name_line_and_column() {
+        let e = utf8(Path::new("f.toml"), b"a = 1\nb = \"\xff\"\n".to_vec()).unwrap_err();
+        assert_eq!(e.to_string(), "f.toml:2: not UTF-8 (byte 0xff at column 6)");
+    }
+
+    #[test]
+    fn gzip_with_trailing_data_is_damaged() {
+        use std::io::Write;
+        let dir = std::env::temp_dir().join(format!("b4k-input-gz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(b"CONFIG_A=y\n").unwrap();
+        let gz = enc.finish().unwrap();
+        let p = dir.join("config.gz");
+        std::fs::write(&p, &gz).unwrap();
+        assert_eq!(read_maybe_gz(&p).unwrap(), b"CONFIG_A=y\n");
+        let mut bad = gz.clone();
+        bad.extend_from_slice(b"garbage");
+        std::fs::write(&p, &bad).unwrap();
+        let e = format!("{:#}", read_maybe_gz(&p).unwrap_err());
+        assert!(e.contains("trailing data"), "{e}");
+        std::fs::write(&p, &gz[..gz.len() - 6]).unwrap();
+        assert!(read_maybe_gz(&p).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn line_lookup() {
+        let t = "a\nbb\n\nc";
+        let s = line_starts(t);
+        assert_eq!(
+            (0..t.len()).map(|i| line_of(&s, i)).collect::<Vec<_>>(),
+            [1, 1, 2, 2, 2, 3, 4]
+        );
+    }
+}
