@@ -700,7 +700,7 @@ def main():
     ap.add_argument("--external", type=Path, required=True, help="the BR2_EXTERNAL tree")
     ap.add_argument("--show-info", type=Path, required=True, help="output of `make show-info`")
     ap.add_argument("--cache", type=Path, required=True, help="cache root (dl/, provenance/, src/)")
-    ap.add_argument("--git-dir", type=Path, default=Path(os.environ.get("B4K_MIRROR_DIR", "/work/.mirror")),
+    ap.add_argument("--git-dir", type=Path, default=Path(os.environ.get("B4K_MIRROR_DIR", "mirrors")),
                     help="GitHub mirrors as <owner>+<repo>/repo (default: %(default)s)")
     ap.add_argument("--defconfig", type=Path,
                     help="defconfig for BR2_GLOBAL_PATCH_DIR (default: TREE/configs/pc_defconfig)")

@@ -106,7 +106,7 @@ e.g. ca-certificates) its only tarball.
               when versions are compared; a file the archive does not serve
               (404) moves on to the next candidate.
 
-kind = "git": a GitHub repository brought to /work/.mirror/<owner>+<name>/repo
+kind = "git": a GitHub repository brought to B4K_MIRROR_DIR/<owner>+<name>/repo
 by the `fetch` tool (the script cannot fetch: it names the missing mirror).
   repo        "owner/name"
   tag         a tag, branch or commit, or a list tried in order; "{version}"
@@ -211,7 +211,7 @@ DEFAULT_SUITES = ["trixie", "trixie-updates", "trixie-backports", "sid",
                   "experimental", "bookworm", "bookworm-backports"]
 # Git mirrors of GitHub repositories (<owner>+<name>/repo, as the search
 # tool's fetch lays them out): B4K_MIRROR_DIR, as tests/realbuild/run.sh.
-MIRRORS = os.environ.get("B4K_MIRROR_DIR", "/work/.mirror")
+MIRRORS = os.environ.get("B4K_MIRROR_DIR", "mirrors")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 

@@ -19,8 +19,9 @@
 # Environment: BUILDROOT_DIR (a Buildroot 2026.02.x checkout, required),
 # B4K_REALBUILD_CACHE (default ~/.cache/b4k/realbuild: downloads, overrides,
 # toolchain, output; kept between runs, so a second run rebuilds only what
-# changed), B4K_MIRROR_DIR (git mirrors of GitHub repositories, owner+name/repo
-# layout, default /work/.mirror), JOBS (default: nproc).
+# changed), B4K_MIRROR_DIR (git mirrors of GitHub repositories in the
+# <owner>+<name>/repo layout the search tool's fetch leaves; required by the
+# prepare step), JOBS (default: nproc).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
@@ -29,8 +30,6 @@ case $step in prepare | build | boot | all) ;; *) echo "usage: $0 [prepare|build
 : "${BUILDROOT_DIR:?set BUILDROOT_DIR to a Buildroot 2026.02.x checkout}"
 br=$(cd "$BUILDROOT_DIR" && pwd)
 cache=${B4K_REALBUILD_CACHE:-$HOME/.cache/b4k/realbuild}
-gitdir=${B4K_MIRROR_DIR:-/work/.mirror}
-export B4K_MIRROR_DIR="$gitdir"
 out=$cache/output
 mkdir -p "$cache/dl" "$cache/overrides" "$cache/provenance"
 t() { date +%s; }
@@ -38,6 +37,8 @@ log() { echo "realbuild: $*"; }
 BRMAKE() { make -C "$br" O="$out" BR2_EXTERNAL="$tree" "$@"; }
 
 prepare() {
+	: "${B4K_MIRROR_DIR:?set B4K_MIRROR_DIR to the directory of git mirrors (<owner>+<name>/repo)}"
+	export B4K_MIRROR_DIR
 	s=$(t)
 	"$tree/scripts/install-host-deps" "$here/host-deps.txt" "$tree"/scripts/host-deps.d/*.txt
 	"$here/hosttools.sh" "$cache"
@@ -69,7 +70,7 @@ prepare() {
 
 	s=$(t)
 	/usr/bin/python3 "$here/downloads.py" --buildroot "$br" --external "$tree" \
-		--show-info "$cache/show-info.json" --cache "$cache" --git-dir "$gitdir"
+		--show-info "$cache/show-info.json" --cache "$cache" --git-dir "$B4K_MIRROR_DIR"
 	log "downloads ($(($(t) - s)) s)"
 	s=$(t)
 	"$here/kubernetes.sh" "$cache"

@@ -7,10 +7,10 @@
 # Downloads are kept in CACHE/src/debian/ and checked against the sha256 that
 # Debian's Sources index gives for them; GitHub repositories are read from the
 # snapshots the search tool's fetch leaves in B4K_MIRROR_DIR (owner+name/repo,
-# default /work/.mirror, as tests/realbuild/run.sh).
+# as tests/realbuild/run.sh requires it).
 # Editing this file does not change a recipe's key: rebuild the trees by hand.
 
-MIRRORS=${B4K_MIRROR_DIR:-/work/.mirror}
+MIRRORS=${B4K_MIRROR_DIR:?set B4K_MIRROR_DIR to the directory of git mirrors (<owner>+<name>/repo)}
 
 die() {
 	echo "${0##*/}: $*" >&2
