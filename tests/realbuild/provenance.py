@@ -51,6 +51,21 @@ def downloads(show_info):
     return out
 
 
+def local_rows(show_info):
+    """Rows of the downloads Buildroot makes from a local site (this tree's
+    host-b4k: its own files, and the crates of Cargo.lock that cargo vendors in
+    the download step): nothing to substitute."""
+    rows = {}
+    for pkg, info in show_info.items():
+        for dl in info.get("downloads") or []:
+            if any(u.startswith("local+") for u in dl.get("uris") or []):
+                rows[(pkg, dl["source"])] = {
+                    "package": pkg, "file": dl["source"], "how": "local",
+                    "from": "this tree, crates of Cargo.lock from crates.io (cargo vendor in the download step)",
+                    "version": info.get("version") or "", "same_version": True}
+    return rows
+
+
 def kind(row):
     """The counted category of a row."""
     if row is None:
@@ -141,8 +156,9 @@ def main():
     if not args.show_info:
         ap.error("--show-info is required")
     with open(args.show_info, encoding="utf-8") as f:
-        entries = downloads(json.load(f))
-    rows = load_rows(args.rows)
+        info = json.load(f)
+    entries = downloads(info)
+    rows = {**local_rows(info), **load_rows(args.rows)}
     counts = collections.Counter(kind(rows.get((p, s))) for p, _, s in entries)
     if args.out:
         tmp = args.out + ".tmp"

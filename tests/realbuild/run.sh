@@ -56,7 +56,6 @@ prepare() {
 	{
 		sed "s|@CACHE@|$cache|g" "$here/harness.fragment"
 		echo "BR2_DL_DIR=\"$cache/dl\""
-		echo "BR2_PACKAGE_OVERRIDE_FILE=\"$cache/override.mk\""
 		# The runtime lane's harness-only files on top of the product overlay:
 		# console autologin and QEMU's user network (tests/runtime/test-rootfs).
 		echo "BR2_ROOTFS_OVERLAY=\"$overlay $tree/tests/runtime/test-rootfs\""
@@ -65,7 +64,11 @@ prepare() {
 	BRMAKE -s savedefconfig BR2_DEFCONFIG="$cache/harness_defconfig" >/dev/null
 	log "the harness configuration against configs/pc_defconfig:"
 	diff -u "$tree/configs/pc_defconfig" "$cache/harness_defconfig" | sed -n '3,$p' || true
+	# Before the override file: with it, show-info names an overridden
+	# package's version "custom", and its downloads after that.
 	BRMAKE -s show-info >"$cache/show-info.json"
+	echo "BR2_PACKAGE_OVERRIDE_FILE=\"$cache/override.mk\"" >>"$out/.config"
+	BRMAKE -s olddefconfig >/dev/null
 	log "configured ($(($(t) - s)) s)"
 
 	s=$(t)
