@@ -8,6 +8,9 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+/// How deep a function macro may call itself before expansion stops with an error.
+pub const MAX_EXPANSION_DEPTH: u32 = 200;
+
 #[derive(Clone, Copy, PartialEq)]
 enum Flavor {
     Simple,
@@ -198,7 +201,11 @@ impl Macros {
                     "Recursive variable '{name}' references itself (eventually)"
                 )));
             }
-            if v.busy > 1000 {
+            // The kernel stops at 1000 (scripts/kconfig/preprocess.c); a level
+            // here is several Rust frames, and 1000 of them overflow a 2 MiB
+            // thread stack in a debug build (found by tools/fuzz with
+            // `f = $(f,a,b)`). No real Kconfig file nests its macros this deep.
+            if v.busy > MAX_EXPANSION_DEPTH {
                 return Err(self.err("Too deep recursive expansion".into()));
             }
             v.busy += 1;
@@ -434,6 +441,25 @@ mod tests {
         for (i, o) in cases {
             assert_eq!(m.expand(i).unwrap(), o, "{i}");
         }
+    }
+
+    /// Regression (tools/fuzz): a function macro that calls itself with
+    /// arguments is stopped with an error, on a 2 MiB stack (a test thread's)
+    /// in a debug build, not by a stack overflow.
+    #[test]
+    fn self_calling_function_is_an_error() {
+        let r = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(|| {
+                let mut m = m();
+                m.assign("f", "=", "$(f,a,b)$(1)-$(2)").unwrap();
+                m.expand("$(f,a,b)").map_err(|e| e.to_string())
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        let e = r.unwrap_err();
+        assert!(e.contains("Too deep recursive expansion"), "{e}");
     }
 
     #[test]
