@@ -1,9 +1,12 @@
 #!/bin/bash
-# Oracle test of `b4k-dev lint-kernel` (and `b4k lint-kernel --config`): for the boards' fragments and the broken
-# fragments in tools/fragments/tests/data/broken/, the predicted .config must equal
-# what the kernel's own scripts/kconfig/merge_config.sh -m + make olddefconfig
-# write (every line, hence every fragment option), and each broken fragment
-# must give exactly the findings written by hand in its .expected file.
+# Oracle test of `b4k-dev lint-kernel` (and `b4k lint-kernel --config`): for the
+# boards' fragments (on the boards' base configurations board/<board>/linux.config)
+# and the broken fragments in tools/fragments/tests/data/broken/, the predicted
+# .config must equal what the kernel's own scripts/kconfig/merge_config.sh -m +
+# make olddefconfig write (every line, hence every fragment option), and each
+# broken fragment must give exactly the findings written by hand in its
+# .expected file. Also: the boards' linux.config are what scripts/kernel-config
+# generates from the fragments.
 # Needs Debian's linux-source-6.12 and gcc-aarch64-linux-gnu
 # (scripts/host-deps.d/kconfig.txt); the tree is unpacked once into
 # ${XDG_CACHE_HOME:-~/.cache}/b4k/.
@@ -45,17 +48,30 @@ kmake() {
 	make -s -C "$src" O="$work/o-$arch" ARCH="$arch" CROSS_COMPILE="$cross" "$@"
 }
 
-# oracle ARCH BASE FRAGMENT...: merged + olddefconfig'd .config in $work/o-ARCH.
-oracle() {
-	local arch=$1 base=$2 target
-	shift 2
+# base ARCH BASE: the base configuration as a file, $work/o-ARCH/base-NAME: an
+# in-tree defconfig's .config (x86_64, defconfig), or a config file (as
+# Buildroot's BR2_LINUX_KERNEL_CUSTOM_CONFIG_FILE, copied as it is).
+base() {
+	local arch=$1 base=$2 name target
+	name=$(basename "$base")
+	[ -f "$work/o-$arch/base-$name" ] && return
+	if [ -f "$base" ]; then
+		mkdir -p "$work/o-$arch"
+		cp "$base" "$work/o-$arch/base-$name"
+		return
+	fi
 	target=${base}_defconfig
 	[ "$base" = defconfig ] && target=defconfig
-	if [ ! -f "$work/o-$arch/base-$base" ]; then
-		kmake "$arch" "$target" >/dev/null
-		cp "$work/o-$arch/.config" "$work/o-$arch/base-$base"
-	fi
-	cp "$work/o-$arch/base-$base" "$work/o-$arch/.config"
+	kmake "$arch" "$target" >/dev/null
+	cp "$work/o-$arch/.config" "$work/o-$arch/base-$name"
+}
+
+# oracle ARCH BASE FRAGMENT...: merged + olddefconfig'd .config in $work/o-ARCH.
+oracle() {
+	local arch=$1 base=$2
+	shift 2
+	base "$arch" "$base"
+	cp "$work/o-$arch/base-$(basename "$base")" "$work/o-$arch/.config"
 	# merge_config.sh makes its temporary files in the current directory: not the tree
 	local frags=()
 	for f in "$@"; do frags+=("$(realpath "$f")"); done
@@ -144,11 +160,18 @@ board() {
 		fail=1
 	fi
 }
-board pc x86_64 x86_64
-board raspberrypi3-64 arm64 defconfig
+board pc x86_64 board/pc/linux.config
+board raspberrypi3-64 arm64 board/raspberrypi3-64/linux.config
+
+# The boards' base configurations are generated, not edited.
+if ! KERNEL_SRC=$src scripts/kernel-config --check; then
+	echo "  board/*/linux.config: not what scripts/kernel-config generates"
+	fail=1
+fi
 
 # The bare x86_64_defconfig lacks VXLAN, br_netfilter, overlayfs...: --config must
 # fail on it and name them.
+base x86_64 x86_64
 rc=0
 "$b4k" lint-kernel --config "$work/o-x86_64/base-x86_64" --requirements "$reqs" \
 	--json >"$work/findings.json" || rc=$?

@@ -1,18 +1,22 @@
 #!/bin/sh
 # Runtime lane: the pc kernel, configured the way pc_defconfig configures it
-# (BR2_LINUX_KERNEL_DEFCONFIG="x86_64" + BR2_LINUX_KERNEL_CONFIG_FRAGMENT_FILES),
+# (BR2_LINUX_KERNEL_CUSTOM_CONFIG_FILE board/pc/linux.config +
+# BR2_LINUX_KERNEL_CONFIG_FRAGMENT_FILES),
 # from Debian's linux-source-6.12, built once and cached by a hash of the source
 # version and the resulting .config.
 #
 #   tests/runtime/build-kernel.sh        prints the cache directory holding
-#                                        bzImage, config, modules.tar (if any =m)
+#                                        bzImage, config, modules.tar (when
+#                                        CONFIG_MODULES=y: loadable modules and
+#                                        modules.builtin, which modprobe reads)
 #
 # Buildroot's steps (package/pkg-kconfig.mk, kconfig-package-merge-config):
-#   make x86_64_defconfig; merge_config.sh -m -O <dir> .config <fragments>; make olddefconfig
+#   cp board/pc/linux.config .config; merge_config.sh -m -O <dir> .config <fragments>;
+#   make olddefconfig
 # Not reproduced: the LINUX_CONFIG_FIXUPS of selected packages (systemd, nfs-utils, ...).
 #
 # Environment: FRAGMENT_DIR (default: this tree's board/; holds common/ and
-# pc/linux.fragment), LINUX_SOURCE (default /usr/src/linux-source-6.12.tar.xz),
+# pc/linux.fragment, pc/linux.config), LINUX_SOURCE (default /usr/src/linux-source-6.12.tar.xz),
 # B4K_CACHE, B4K_SCRATCH (unpacked source and build trees), JOBS.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,10 +25,10 @@ frag_dir=$(cd "${FRAGMENT_DIR:-$tree/board}" && pwd)
 src_tar=${LINUX_SOURCE:-/usr/src/linux-source-6.12.tar.xz}
 cache=${B4K_CACHE:-$HOME/.cache/b4k/runtime}
 scratch=${B4K_SCRATCH:-$cache/work}
-base=x86_64_defconfig
+base=$frag_dir/pc/linux.config
 frags="$frag_dir/common/linux.fragment $frag_dir/pc/linux.fragment"
 
-for f in $src_tar $frags; do
+for f in $src_tar $base $frags; do
 	[ -f "$f" ] || { echo "build-kernel: missing $f (set FRAGMENT_DIR or LINUX_SOURCE)" >&2; exit 1; }
 done
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || stat -c %s-%Y "$src_tar")
@@ -38,7 +42,7 @@ cfg=$scratch/kconfig-$$
 trap 'rm -rf "$cfg"' EXIT
 mkdir -p "$cfg"
 {
-	make -C "$src" O="$cfg" ARCH=x86_64 $base
+	cp "$base" "$cfg/.config"
 	# merge_config.sh makes its temporary files in the current directory
 	# shellcheck disable=SC2086 # $frags is a list of paths without spaces
 	(cd "$cfg" && "$src/scripts/kconfig/merge_config.sh" -m -O "$cfg" "$cfg/.config" $frags)
@@ -54,7 +58,7 @@ cp "$cfg/.config" "$build/.config"
 start=$(date +%s)
 {
 	nice -n 15 make -C "$src" O="$build" ARCH=x86_64 -j"${JOBS:-2}" bzImage modules
-	if grep -q '=m$' "$build/.config"; then
+	if grep -q '^CONFIG_MODULES=y$' "$build/.config"; then
 		rm -rf "$build/mods"
 		make -C "$src" O="$build" ARCH=x86_64 INSTALL_MOD_PATH="$build/mods" modules_install
 		tar -C "$build/mods" -cf "$out.tmp/modules.tar" lib

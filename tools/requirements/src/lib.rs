@@ -10,6 +10,15 @@
 //! ```
 //! An option is satisfied by `y` or `m`; `NAME=y` demands exactly `y`.
 //!
+//! Options a peer checker asks for that the node deliberately goes without are
+//! listed with the reason, and are never required:
+//!
+//! ```toml
+//! [[excluded]]
+//! options = ["SECURITY_SELINUX"]
+//! reason = "the image ships no SELinux policy"
+//! ```
+//!
 //! [`check_config`] checks a finished `.config` against it (`b4k lint-kernel --config`);
 //! [`coverage`] checks any set of final values (the fragment lint's prediction too).
 
@@ -45,8 +54,20 @@ struct Group {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Excluded {
+    options: Vec<toml::Spanned<String>>,
+    reason: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    source: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct File {
     group: Vec<Group>,
+    #[serde(default)]
+    excluded: Vec<Excluded>,
 }
 
 /// One required option.
@@ -87,6 +108,7 @@ pub fn load(path: &Path) -> Result<Vec<Requirement>> {
         anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
     })?;
     let mut out = Vec::new();
+    let excluded = file.excluded;
     for g in file.group {
         for o in g.options {
             let line = b4k_input::line_of(&starts, o.span().start);
@@ -112,7 +134,42 @@ pub fn load(path: &Path) -> Result<Vec<Requirement>> {
             });
         }
     }
+    check_excluded(path, &starts, &excluded, &out)?;
     Ok(out)
+}
+
+/// An excluded option must be a plain option name, have a reason, and not be
+/// required by any group.
+fn check_excluded(
+    path: &Path,
+    starts: &[usize],
+    excluded: &[Excluded],
+    required: &[Requirement],
+) -> Result<()> {
+    for e in excluded {
+        for o in &e.options {
+            let line = b4k_input::line_of(starts, o.span().start);
+            let o = o.get_ref();
+            if o.is_empty() || !o.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+                bail!(
+                    "{}:{line}: excluded '{o}' is not a kernel option name",
+                    path.display()
+                );
+            }
+            if e.reason.trim().is_empty() {
+                bail!("{}:{line}: excluded {o} has no reason", path.display());
+            }
+            if let Some(r) = required.iter().find(|r| &r.name == o) {
+                bail!(
+                    "{}:{line}: {o} is excluded but required at line {} ({})",
+                    path.display(),
+                    r.line,
+                    r.group
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks every requirement against final values (`value(name)`, `None`: absent);
@@ -195,6 +252,44 @@ mod tests {
         let p = std::env::temp_dir().join(format!("b4k-req-{}-{name}", std::process::id()));
         std::fs::write(&p, text).unwrap();
         p
+    }
+
+    #[test]
+    fn excluded_options() {
+        let group = "[[group]]\nname = \"g\"\nlevel = \"required\"\noptions = [\"VXLAN\"]\n";
+        let cases = [
+            (
+                "ok",
+                "options = [\"BTRFS_FS\"]\nreason = \"not used\"",
+                None,
+            ),
+            (
+                "required",
+                "options = [\"VXLAN\"]\nreason = \"r\"",
+                Some(":7: VXLAN is excluded but required at line 4 (g)"),
+            ),
+            (
+                "no-reason",
+                "options = [\"BTRFS_FS\"]\nreason = \" \"",
+                Some(":7: excluded BTRFS_FS has no reason"),
+            ),
+            (
+                "bad-name",
+                "options = [\"BTRFS FS\"]\nreason = \"r\"",
+                Some(":7: excluded 'BTRFS FS' is not a kernel option name"),
+            ),
+        ];
+        for (name, entry, want) in cases {
+            let p = write(
+                &format!("excluded-{name}.toml"),
+                format!("{group}\n[[excluded]]\n{entry}\n").as_bytes(),
+            );
+            match (load(&p), want) {
+                (Ok(r), None) => assert_eq!(r.len(), 1, "{name}"),
+                (Err(e), Some(w)) => assert!(e.to_string().ends_with(w), "{name}: {e}"),
+                (got, _) => panic!("{name}: {:?}", got.map(|r| r.len())),
+            }
+        }
     }
 
     #[test]
