@@ -3,7 +3,7 @@
 # packages unpacked by fetch-debs.sh:
 #   make-inputs.sh pc|raspberrypi3-64 CACHE OUT
 # OUT/images   = BINARIES_DIR (kernel, rootfs.ext4, GRUB images or rpi-firmware/),
-# OUT/host     = HOST_DIR (lib/grub/i386-pc/boot.img), OUT/.config = BR2_CONFIG,
+# OUT/.config  = BR2_CONFIG,
 # OUT/initrd.img = the test-only initramfs (see initrd-init).
 # Everything is reproducible from SOURCE_DATE_EPOCH (fixed UUIDs, times).
 set -eu

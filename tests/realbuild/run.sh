@@ -113,7 +113,7 @@ sizes() {
 	img=$out/images
 	log "sizes:"
 	for f in rootfs.ext4 disk.img bzImage; do
-		[ -f "$img/$f" ] && echo "  $f $(stat -c %s "$img/$f") bytes ($(du -k "$img/$f" | cut -f1) KiB used)"
+		[ -f "$img/$f" ] && echo "  $f $(stat -L -c %s "$img/$f") bytes ($(du -kL "$img/$f" | cut -f1) KiB used)"
 	done
 	[ -f "$img/disk.img" ] && echo "  disk.img.gz $(gzip -c "$img/disk.img" | wc -c) bytes"
 	echo "  target/ $(du -sk "$out/target" | cut -f1) KiB; largest files:"

@@ -41,9 +41,6 @@ struct PostImage {
     /// Buildroot's images directory: the inputs, and where the results go.
     #[arg(long, env = "BINARIES_DIR", value_name = "DIR")]
     binaries_dir: PathBuf,
-    /// Buildroot's host directory (GRUB's boot.img is in lib/grub/i386-pc/).
-    #[arg(long, env = "HOST_DIR", value_name = "DIR")]
-    host_dir: Option<PathBuf>,
     /// Where the temporary work directory goes (default: next to BINARIES_DIR).
     #[arg(long, env = "BUILD_DIR", value_name = "DIR")]
     build_dir: Option<PathBuf>,
@@ -92,7 +89,6 @@ fn post_image(a: PostImage) -> Result<u8> {
         board: a.board,
         board_dir: a.board_dir,
         binaries_dir: a.binaries_dir,
-        host_dir: a.host_dir,
         build_dir: a.build_dir,
         br2_config: a.br2_config,
         source_date_epoch: a.source_date_epoch,

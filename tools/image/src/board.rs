@@ -58,25 +58,19 @@ fn find_inputs<'s>(ctx: &Ctx, spec: &'s Spec) -> Result<Vec<(&'s Input, PathBuf)
         {
             continue;
         }
-        let mut candidates: Vec<PathBuf> = std::iter::once(&input.file)
+        let candidates: Vec<PathBuf> = std::iter::once(&input.file)
             .chain(&input.alternatives)
             .map(|f| bin.join(f))
             .collect();
-        let host = ctx.args.host_dir.as_ref().zip(input.host.as_ref());
-        candidates.extend(host.map(|(h, p)| h.join(p)));
         match candidates.iter().find(|p| p.is_file()) {
             Some(p) => found.push((input, p.clone())),
             None => {
-                let mut also = String::new();
-                if let (Some(h), Some(p)) = (&ctx.args.host_dir, &input.host) {
-                    also = format!(" (nor {})", h.join(p).display());
-                }
                 missing.push(Finding::error(
                     bin.join(&input.file).display().to_string(),
                     0,
                     "missing-input",
                     format!(
-                        "not found{also}, needed by the {} board; {}",
+                        "not found, needed by the {} board; {}",
                         ctx.args.board, input.option
                     ),
                 ));

@@ -57,8 +57,6 @@ pub struct Options {
     pub board_dir: Option<PathBuf>,
     /// Buildroot's images directory: the inputs, and where the results go.
     pub binaries_dir: PathBuf,
-    /// Buildroot's host directory (GRUB's boot.img is in lib/grub/i386-pc/).
-    pub host_dir: Option<PathBuf>,
     /// Where the temporary work directory goes (default: next to BINARIES_DIR).
     pub build_dir: Option<PathBuf>,
     /// Buildroot's .config, read to name the option behind a missing input and to

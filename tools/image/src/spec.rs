@@ -74,8 +74,6 @@ pub struct Input {
     /// Other names under BINARIES_DIR that will do (`rootfs.ext2`).
     #[serde(default, rename = "or")]
     pub alternatives: Vec<String>,
-    /// A path under HOST_DIR where it may be instead.
-    pub host: Option<String>,
     /// The fix when it is missing: which option produces it.
     pub option: String,
     /// Needed only when this Buildroot option is `y`.

@@ -45,7 +45,6 @@ fn fails(board: &str, bin: &Path, extra: impl FnOnce(&mut Options)) -> String {
         board: board.to_string(),
         board_dir: Some(board_dir(board)),
         binaries_dir: bin.to_path_buf(),
-        host_dir: None,
         build_dir: Some(build.clone()),
         br2_config: None,
         source_date_epoch: Some(1_700_000_000),
@@ -111,10 +110,6 @@ fn pc_missing_inputs_are_named_with_their_options() {
         );
     }
     assert!(err.contains("5 input file(s) missing"), "{err}");
-    assert!(
-        err.contains("lib/grub/i386-pc/boot.img") || !err.contains("nor"),
-        "{err}"
-    );
 }
 
 #[test]
