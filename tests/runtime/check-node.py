@@ -17,11 +17,13 @@ Checks (each: pass/fail and its wall time, written to --results as JSON):
 With --e2e, before the reboot checks:
   k8s-init        `k8s-init` succeeds (the VM has no network: QEMU restrict=on)
   node-ready      the node is Ready (time from k8s-init's start)
+  proxy-mode      (with --proxy-mode) kube-proxy runs that mode: its log, and for ipvs
+                  /proc/net/ip_vs, for nftables no iptables Service rules
   coredns         CoreDNS pods Ready and answering kubernetes.default's service IP
   rwx-pvc         a ReadWriteMany claim of the default StorageClass is Bound
   rwx-write       a pod writes a file to it (the node's own NFS export)
   rwx-read        a second pod reads the file back
-  kube-bench      (UNTESTED) kube-bench (CIS 1.12) on the node: no FAIL in the
+  kube-bench      (with --kube-bench) kube-bench (CIS 1.12) on the node: no FAIL in the
                   worker-node section; the control-plane section's counts printed
   ssh-audit       (UNTESTED, with --ssh-audit) ssh-audit from the host against the
                   node's sshd (QEMU forwards a local port to it): no "fail" item
@@ -82,6 +84,10 @@ def main():
     ap.add_argument("--lint", help="command taking the read-back config as its last argument "
                     "(b4k lint-kernel --requirements board/common/kernel-requirements.toml --config)")
     ap.add_argument("--e2e", action="store_true", help="kubeadm init, node Ready, CoreDNS, RWX volume")
+    ap.add_argument("--kube-bench", action="store_true",
+                    help="the image has kube-bench and its cfg/ (build-pieces.sh): run the kube-bench check")
+    ap.add_argument("--proxy-mode", choices=["iptables", "ipvs", "nftables"],
+                    help="`k8s-init --proxy-mode`, and check kube-proxy runs it (proxy-mode)")
     ap.add_argument("--ssh-audit", help="an ssh-audit command (PyPI's ssh-audit) to run against the node's sshd")
     common_args(ap)
     a = ap.parse_args()
@@ -204,7 +210,7 @@ def main():
         return ok, out
 
     def kube_bench():
-        """UNTESTED. kube-bench (build-pieces.sh puts it and its cfg/ into the image) with
+        """kube-bench (build-pieces.sh puts it and its cfg/ into the Debian lane's image) with
         the CIS 1.12 benchmark: the worker-node section has no FAIL (WARN are the
         benchmark's manual checks); the control-plane section's counts are reported."""
         rc, out = node.run("(command -v kube-bench >/dev/null || { echo 'no kube-bench in the image "
@@ -237,15 +243,18 @@ def main():
                 check(name, fn)
             e2e = True
             if a.e2e:
-                for name, fn in [("k8s-init", lambda: kube.init(node, state)),
-                                 ("node-ready", lambda: kube.ready(node, state)),
-                                 ("coredns", lambda: kube.coredns(node)),
-                                 ("rwx-pvc", lambda: kube.pvc_bound(node, "b4k-rwx")),
-                                 ("rwx-write", write_then_keep), ("rwx-read", rwx_read("b4k-read"))]:
+                steps = [("k8s-init", lambda: kube.init(node, state, a.proxy_mode)),
+                         ("node-ready", lambda: kube.ready(node, state))]
+                if a.proxy_mode:
+                    steps.append(("proxy-mode", lambda: kube.proxy_mode(node, a.proxy_mode)))
+                steps += [("coredns", lambda: kube.coredns(node)),
+                          ("rwx-pvc", lambda: kube.pvc_bound(node, "b4k-rwx")),
+                          ("rwx-write", write_then_keep), ("rwx-read", rwx_read("b4k-read"))]
+                for name, fn in steps:
                     if not check(name, fn):
                         e2e = False
                         break
-                if e2e:
+                if e2e and a.kube_bench:
                     check("kube-bench", kube_bench)
             if a.ssh_audit:
                 check("ssh-audit", ssh_audit)

@@ -70,12 +70,14 @@ def run_pod(node, obj, timeout=1800):
     return True, out.strip()
 
 
-def init(node, state):
-    """`k8s-init` (kubeadm init, flannel, csi-driver-nfs, StorageClass); state["init"] = its start,
-    state["join"] the k8s-join command it printed, state["token"] the bootstrap token."""
+def init(node, state, proxy_mode=None):
+    """`k8s-init` (kubeadm init, flannel, csi-driver-nfs, StorageClass), with `--proxy-mode` when
+    given; state["init"] = its start, state["join"] the k8s-join command it printed, state["token"]
+    the bootstrap token."""
     state["init"] = time.monotonic()
-    rc, out = node.run("k8s-init > /var/log/k8s-init.log 2>&1; rc=$?; tail -n 15 /var/log/k8s-init.log; "
-                       "test $rc -eq 0", 3600)
+    opt = " --proxy-mode " + shlex.quote(proxy_mode) if proxy_mode else ""
+    rc, out = node.run("k8s-init%s > /var/log/k8s-init.log 2>&1; rc=$?; tail -n 15 /var/log/k8s-init.log; "
+                       "test $rc -eq 0" % opt, 3600)
     join = [x for x in out.splitlines() if x.startswith("k8s-join ")]
     state["join"] = join[-1] if join else None
     # k8s-init prints the bootstrap token on a line of its own, not in the command
@@ -127,4 +129,27 @@ def pvc_bound(node, name, timeout=1800):
     if rc != 0:
         _, why = node.run("kubectl describe pvc %s | tail -n 15; kubectl -n kube-system get pods -o wide" % name, 120)
         return False, "%s | %s" % (out, why.replace("\n", " | "))
+    return True, out.strip()
+
+
+# What kube-proxy logs for the proxier it runs (k8s.io/kubernetes cmd/kube-proxy/app/server_linux.go:
+# "Using iptables Proxier", "Using ipvs Proxier", "Using nftables Proxier").
+PROXIER_LOG = {"iptables": "Using iptables Proxier", "ipvs": "Using ipvs Proxier",
+               "nftables": "Using nftables Proxier"}
+
+
+def proxy_mode(node, mode):
+    """kube-proxy runs `mode`: its log names that proxier, and the kernel shows it: for ipvs,
+    /proc/net/ip_vs has the kubernetes Service (10.96.0.1:443, 0A600001:01BB); for nftables,
+    iptables-save has no KUBE-SERVICES chain (the iptables proxier's) in the nat table."""
+    rc, out = node.run("kubectl -n kube-system logs -l k8s-app=kube-proxy --tail=-1 2>&1 | grep -m1 -F %s"
+                       % shlex.quote(PROXIER_LOG[mode]), 120)
+    if rc != 0:
+        return False, "kube-proxy's log does not say %r" % PROXIER_LOG[mode]
+    if mode == "ipvs":
+        rc, k = node.run("grep -i '0A600001:01BB' /proc/net/ip_vs", 60)
+        return rc == 0, out.strip() + "; /proc/net/ip_vs: " + (k.strip() or "no 10.96.0.1:443")
+    if mode == "nftables":
+        rc, k = node.run("iptables-save -t nat | grep -c KUBE-SERVICES", 60)
+        return k.strip() == "0", out.strip() + "; KUBE-SERVICES rules in iptables' nat: " + k.strip()
     return True, out.strip()

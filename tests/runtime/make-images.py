@@ -30,7 +30,9 @@ SPECS = {
     "registry.k8s.io/kube-controller-manager":
         ([("kube-controller-manager", "usr/local/bin/kube-controller-manager")], None, []),
     "registry.k8s.io/kube-scheduler": ([("kube-scheduler", "usr/local/bin/kube-scheduler")], None, []),
-    "registry.k8s.io/kube-proxy": ([("kube-proxy", "usr/local/bin/kube-proxy")], None, ["iptables"]),
+    # upstream's base, kubernetes/release images/build/distroless-iptables, has iptables,
+    # ipset and nft: kube-proxy's iptables, ipvs and nftables modes
+    "registry.k8s.io/kube-proxy": ([("kube-proxy", "usr/local/bin/kube-proxy")], None, ["iptables", "ipset", "nft"]),
     "registry.k8s.io/etcd": ([("etcd", "usr/local/bin/etcd")], None, []),
     "registry.k8s.io/pause": ([("pause", "pause")], ["/pause"], []),
     "registry.k8s.io/coredns/coredns": ([("coredns", "coredns")], ["/coredns"], []),
@@ -59,6 +61,8 @@ TOOLS = {
     "mount.nfs": (["usr/sbin/mount.nfs", "usr/bin/mount", "usr/bin/umount"],
                   {"usr/sbin/mount.nfs4": "mount.nfs", "usr/sbin/umount.nfs": "mount.nfs",
                    "usr/sbin/umount.nfs4": "mount.nfs"}, []),
+    "ipset": (["usr/sbin/ipset"], {}, []),
+    "nft": (["usr/sbin/nft"], {}, []),
     # every applet, as the alpine base of upstream's flannel images has them
     "busybox": ([], {}, []),
 }

@@ -20,7 +20,8 @@
 # B4K_RUN_DIR (default: a new directory under /tmp, kept on failure),
 # B4K_IMAGE_DIR and B4K_KERNEL_CONFIG (boot the disk.img of a Buildroot images
 # directory and check against that kernel's .config, instead of building the
-# kernel and the Debian root file system: the real-build lane, tests/realbuild).
+# kernel and the Debian root file system: the real-build lane, tests/realbuild),
+# B4K_PROXY_MODE (e2e: `k8s-init --proxy-mode`: iptables, ipvs or nftables).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
@@ -134,6 +135,13 @@ case $mode in
 cheap | e2e)
 	if [ "$mode" = e2e ]; then set -- --e2e; else set --; fi
 	if [ "$mode" = e2e ] && [ -x "$audit" ]; then set -- "$@" --ssh-audit "$audit"; fi
+	# kube-bench: in the Debian lane's image when build-pieces.sh staged it. Not on
+	# a Buildroot image (B4K_IMAGE_DIR): it finds the kubelet with `/bin/ps -C`,
+	# which busybox's ps does not have.
+	if [ "$mode" = e2e ] && [ -z "$image_dir" ] && [ -x "$stage/root/usr/local/bin/kube-bench" ]; then
+		set -- "$@" --kube-bench
+	fi
+	if [ "$mode" = e2e ] && [ -n "${B4K_PROXY_MODE:-}" ]; then set -- "$@" --proxy-mode "$B4K_PROXY_MODE"; fi
 	/usr/bin/python3 "$here/check-node.py" "$@" --disk "$run/disk.img" --kernel-config "$kconfig" \
 		--validators "$svdir/validators/types_unix.go" --rootfs-size "$(stat -c %s "$rootfs")" \
 		--data "$run/data.img" --iso "$iso" --manifest "$run/MANIFEST" \

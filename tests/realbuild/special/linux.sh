@@ -1,11 +1,11 @@
 #!/bin/sh
-# Override tree of linux (pc_defconfig pins 6.12.47): the upstream source of
+# Override tree of linux (pc_defconfig pins 6.12.91): the upstream source of
 # Debian's linux 6.12.107 (trixie and sid, linux_6.12.107.orig.tar.xz), without
 # Debian's patches. Debian's .orig is kernel.org's tree less the files Debian
 # deems non-free (debian/copyright's Files-Excluded); none of them is built by
 # x86_64_defconfig and the tree's fragments.
 #
-# No Debian suite serves 6.12.47's source. 6.12.107 is the newest 6.12 stable
+# No Debian suite serves 6.12.91's source. 6.12.107 is the newest 6.12 stable
 # release whose .orig is served (6.12.43 is the nearest older one); the runtime
 # lane boots Debian's 6.12.117, so the real build stays close to what is tested.
 # Buildroot's linux.mk has no check of the kernel version against
@@ -25,4 +25,4 @@ tar -xJf "$orig" -C "$DEST" --strip-components=1
 [ "$(make -s -C "$DEST" kernelversion)" = "$VERSION" ] || die "the tree is not Linux $VERSION"
 
 info "Debian linux_$VERSION.orig.tar.xz (trixie/sid), without Debian's patches" \
-	"$VERSION" false "6.12.47 is not served; newest 6.12 .orig served"
+	"$VERSION" false "6.12.91 is not served; newest 6.12 .orig served"
