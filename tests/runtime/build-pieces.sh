@@ -174,7 +174,7 @@ if [ "$what" = all ]; then
 			log "MISSING $1 $v: not served by the Go module proxy here; give it in B4K_BIN_DIR, or its git repository as B4K_GIT_DIR/$3"
 		fi
 	done
-	# UNTESTED (written without a run). kube-bench, for the e2e lane's CIS check
+	# kube-bench, for the e2e lane's CIS check
 	# (check-node.py kube-bench): the Go module proxy here refuses
 	# github.com/aquasecurity/kube-bench (403), so, like the modules above, from
 	# B4K_BIN_DIR/kube-bench (with B4K_BIN_DIR/kube-bench-cfg) or built from

@@ -11,6 +11,8 @@ Checks (each: pass/fail and its wall time, written to --results as JSON):
   images-loaded   b4k-images.service loaded the bundle; every image in it present
   root-grew       / is larger than the file system that was built
   data-disk       /data is ext4 on /dev/vdb
+  no-missing-command  (after the e2e checks) no "command not found" in the journal
+                  or k8s-init's log
   reboot          the node comes back to multi-user
   images-kept     after the reboot: bundle not loaded again, every image present
   data-kept       after the reboot: same /data file system (UUID), marker file kept
@@ -25,7 +27,7 @@ With --e2e, before the reboot checks:
   rwx-read        a second pod reads the file back
   kube-bench      (with --kube-bench) kube-bench (CIS 1.12) on the node: no FAIL in the
                   worker-node section; the control-plane section's counts printed
-  ssh-audit       (UNTESTED, with --ssh-audit) ssh-audit from the host against the
+  ssh-audit       (with --ssh-audit) ssh-audit from the host against the
                   node's sshd (QEMU forwards a local port to it): no "fail" item
 and after them:
   cluster-back    the node is Ready again, with a heartbeat from after the reboot
@@ -132,12 +134,20 @@ def main():
         rc, out = node.run("systemctl --failed --no-legend --plain --no-pager")
         return rc == 0 and not out.strip(), out.strip() or "none failed"
 
+    def no_missing_command():
+        """No script of the node ran a command the image lacks: the shell's "command not
+        found" in this boot's journal or k8s-init's log (a unit can still succeed)."""
+        rc, out = node.run("{ journalctl -b -o cat --no-pager; cat /var/log/k8s-init.log 2>/dev/null; } | "
+                           "grep -F 'command not found' | sort | uniq -c | head -n 20")
+        return not out.strip(), out.strip().replace("\n", " | ") or "none"
+
     def cgroup():
-        rc, out = node.run("stat -fc %T /sys/fs/cgroup; cat /sys/fs/cgroup/cgroup.controllers")
+        # findmnt (util-linux): both userlands have it; Buildroot's busybox has no stat
+        rc, out = node.run("findmnt -no FSTYPE /sys/fs/cgroup; cat /sys/fs/cgroup/cgroup.controllers")
         lines = out.split("\n")
         ctrl = set(lines[-1].split())
         need = {"cpu", "cpuset", "memory", "pids"}
-        return rc == 0 and lines[0].strip() == "cgroup2fs" and need <= ctrl, out.replace("\n", "; ")
+        return rc == 0 and lines[0].strip() == "cgroup2" and need <= ctrl, out.replace("\n", "; ")
 
     def docker():
         rc, out = node.run("docker info --format '{{.CgroupDriver}} {{.Driver}} {{.CgroupVersion}}'", 300)
@@ -155,12 +165,14 @@ def main():
         node.run("systemctl is-active --wait b4k-images.service >/dev/null 2>&1 || true", 1800)
         rc, out = node.run("systemctl is-active b4k-images.service; journalctl -b -o cat -u b4k-images.service")
         missing = images_present()
-        ok = out.startswith("active") and "b4k-images: loaded bundle" in out and not missing
+        ok = (out.startswith("active") and "b4k-images: loaded bundle" in out and not missing
+              and "not found" not in out)
         detail = out.replace("\n", " | ")[-300:]
         return ok, "%d/%d images present; %s" % (len(images) - len(missing), len(images), detail)
 
     def root_grew():
-        rc, out = node.run("df -B1 --output=size / | tail -n1; "
+        # POSIX df (busybox's has no -B or --output)
+        rc, out = node.run("df -Pk / | awk 'NR == 2 { print $2 * 1024 }'; "
                            "systemctl show -p ActiveState -p Result systemd-growfs-root.service")
         size = int(out.split()[0]) if rc == 0 and out.split() and out.split()[0].isdigit() else 0
         return size > a.rootfs_size * 1.2, "/ is %d bytes (built %d); %s" % (
@@ -225,7 +237,7 @@ def main():
         return rc == 0 and counts is not None and counts.group(1) == "0", summary[-700:]
 
     def ssh_audit():
-        """UNTESTED. ssh-audit from the host against the node's sshd: no "[fail]" item."""
+        """ssh-audit from the host against the node's sshd: no "[fail]" item."""
         r = subprocess.run(shlex.split(a.ssh_audit) + ["-n", "127.0.0.1:%d" % ssh_port],
                            capture_output=True, text=True, timeout=300)
         fails = [line.strip() for line in r.stdout.splitlines() if "[fail]" in line]
@@ -258,6 +270,7 @@ def main():
                     check("kube-bench", kube_bench)
             if a.ssh_audit:
                 check("ssh-audit", ssh_audit)
+            check("no-missing-command", no_missing_command)
             if e2e and check("reboot", reboot):
                 check("images-kept", images_kept)
                 check("data-kept", data_kept)

@@ -14,7 +14,8 @@ import time
 import pexpect
 
 PROMPT = "__B4K_PS__ "
-SHELL_READY = re.compile(r"root@[\w-]+:[^\r\n]*# ")
+# The root shell's prompt: Debian's bash "root@host:~# ", Buildroot's /etc/profile "# ".
+SHELL_READY = re.compile(r"root@[\w-]+:[^\r\n]*# |\n# ")
 
 
 def qemu_pc(disk, data, iso, netdev, nic, mem, *extra):

@@ -122,8 +122,7 @@ sv=$(sed -n 's/^[[:space:]]*k8s.io\/system-validators \(v[0-9.]*\)$/\1/p' \
 svdir=$(cd "$run" && GOFLAGS=-mod=mod go mod download -json "k8s.io/system-validators@$sv" |
 	sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
 
-# ssh-audit (PyPI) for the e2e lane's ssh-audit check, in a venv of the cache
-# (UNTESTED: written without a run).
+# ssh-audit (PyPI) for the e2e lane's ssh-audit check, in a venv of the cache.
 audit=$cache/ssh-audit/bin/ssh-audit
 if [ "$mode" = e2e ] && [ ! -x "$audit" ]; then
 	if ! { /usr/bin/python3 -m venv "$cache/ssh-audit" && "$cache/ssh-audit/bin/pip" -q install ssh-audit; }; then
@@ -143,7 +142,7 @@ cheap | e2e)
 	fi
 	if [ "$mode" = e2e ] && [ -n "${B4K_PROXY_MODE:-}" ]; then set -- "$@" --proxy-mode "$B4K_PROXY_MODE"; fi
 	/usr/bin/python3 "$here/check-node.py" "$@" --disk "$run/disk.img" --kernel-config "$kconfig" \
-		--validators "$svdir/validators/types_unix.go" --rootfs-size "$(stat -c %s "$rootfs")" \
+		--validators "$svdir/validators/types_unix.go" --rootfs-size "$(stat -L -c %s "$rootfs")" \
 		--data "$run/data.img" --iso "$iso" --manifest "$run/MANIFEST" \
 		--log "$run/console.log" --results "$run/results.json" \
 		--lint "$b4k lint-kernel --requirements $tree/board/common/kernel-requirements.toml --config"
