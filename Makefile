@@ -34,7 +34,7 @@ O ?= $(CURDIR)/output/$(BOARD)
 IMAGES := $(O)/images
 BR := $(MAKE) -C $(BUILDROOT_DIR) O=$(O) BR2_EXTERNAL=$(CURDIR)
 
-.PHONY: all build config buildroot run images.iso sbom check check-runtime check-e2e check-cluster check-build menuconfig savedefconfig clean
+.PHONY: all build config buildroot run images.iso sbom check check-runtime check-e2e check-cluster check-kernels check-build menuconfig savedefconfig clean
 
 all: build
 
@@ -111,6 +111,11 @@ check-e2e:
 
 check-cluster:
 	tests/runtime/run.sh cluster
+
+# Both boards' kernels from their own base configuration: sizes, module counts,
+# build times, and a boot of each under QEMU (pc: SeaBIOS and OVMF; Pi: raspi3b).
+check-kernels:
+	tests/kernels/run.sh
 
 # The real-build lane (tests/realbuild/run.sh; a test harness, not a product
 # path): Buildroot at BUILDROOT_DIR builds configs/pc_defconfig offline with the

@@ -4,7 +4,11 @@
 #   make-inputs.sh pc|raspberrypi3-64 CACHE OUT
 # OUT/images   = BINARIES_DIR (kernel, rootfs.ext4, GRUB images or rpi-firmware/),
 # OUT/.config  = BR2_CONFIG,
-# OUT/initrd.img = the test-only initramfs (see initrd-init).
+# OUT/initrd.img = the test-only initramfs (see initrd-init), for Debian's kernels.
+# B4K_KERNEL_DIR: instead of Debian's kernel, the board's own, as
+# tests/runtime/build-kernel.sh BOARD leaves it (bzImage, or Image and the
+# bcm2837 DTBs); its drivers are built in, so there is no initramfs: the
+# kernel mounts root= itself.
 # Everything is reproducible from SOURCE_DATE_EPOCH (fixed UUIDs, times).
 set -eu
 
@@ -26,7 +30,11 @@ pc)
 	kdir=$cache/amd64
 	busybox=/bin/busybox
 	modules="lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4 drivers/block/virtio_blk"
-	cp "$kdir"/boot/vmlinuz-* "$images/bzImage"
+	if [ -n "${B4K_KERNEL_DIR:-}" ]; then
+		cp "$B4K_KERNEL_DIR/bzImage" "$images/bzImage"
+	else
+		cp "$kdir"/boot/vmlinuz-* "$images/bzImage"
+	fi
 	"$(dirname "$0")/grub-images.sh" "$out"
 	cat > "$out/.config" <<EOC
 BR2_x86_64=y
@@ -44,9 +52,14 @@ raspberrypi3-64)
 	busybox=$cache/busybox-arm64/bin/busybox
 	modules="lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4 drivers/mmc/host/sdhci drivers/mmc/host/sdhci-pltfm drivers/mmc/host/sdhci-iproc drivers/mmc/host/bcm2835"
 	# Debian's arm64 vmlinuz is the plain arm64 Image, as Buildroot installs it.
-	cp "$kdir"/boot/vmlinuz-* "$images/Image"
-	cp "$kdir"/usr/lib/linux-image-*/broadcom/bcm2837-rpi-3-b.dtb \
-		"$kdir"/usr/lib/linux-image-*/broadcom/bcm2837-rpi-3-b-plus.dtb "$images/"
+	if [ -n "${B4K_KERNEL_DIR:-}" ]; then
+		cp "$B4K_KERNEL_DIR/Image" "$B4K_KERNEL_DIR/bcm2837-rpi-3-b.dtb" \
+			"$B4K_KERNEL_DIR/bcm2837-rpi-3-b-plus.dtb" "$images/"
+	else
+		cp "$kdir"/boot/vmlinuz-* "$images/Image"
+		cp "$kdir"/usr/lib/linux-image-*/broadcom/bcm2837-rpi-3-b.dtb \
+			"$kdir"/usr/lib/linux-image-*/broadcom/bcm2837-rpi-3-b-plus.dtb "$images/"
+	fi
 	# As package/rpi-firmware installs them (RPI_FIRMWARE_INSTALL_IMAGES_CMDS).
 	mkdir -p "$images/rpi-firmware"
 	for f in bootcode.bin start.elf fixup.dat; do
@@ -80,6 +93,10 @@ mkfs.ext4 -q -F -L rootfs -U 5f0f1d3a-0000-4000-8000-000000000001 \
 	-d "$root" "$images/rootfs.ext4" 16M
 
 # Initramfs (test stand-in, see initrd-init): busybox, the modules, /init.
+if [ -n "${B4K_KERNEL_DIR:-}" ]; then
+	rm -rf "$work"
+	exit 0
+fi
 ird=$work/initrd
 mkdir -p "$ird/bin" "$ird/lib/modules" "$ird/dev" "$ird/proc" "$ird/sys" "$ird/newroot"
 cp "$busybox" "$ird/bin/busybox"
