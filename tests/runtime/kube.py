@@ -95,7 +95,9 @@ def ready(node, state, count=1, since_boot=False, timeout=1800):
             "kubectl get nodes -o jsonpath=%s > /tmp/b4k-nodes; "
             "while read -r name st hb; do [ \"$st\" = True ] || continue; %s n=$((n + 1)); done < /tmp/b4k-nodes; "
             "cat /tmp/b4k-nodes; [ $n -ge %d ]") % (
-        shlex.quote(cond), '[ "$(date -d "$hb" +%s)" -ge "$btime" ] || continue;' if since_boot else "", count)
+        # busybox's date -d takes "YYYY-MM-DD hh:mm:ss", not RFC 3339's T and Z
+        shlex.quote(cond), '[ "$(date -u -d "$(echo "$hb" | sed "s/T/ /; s/Z$//")" +%s)" -ge "$btime" ] || continue;'
+        if since_boot else "", count)
     t = time.monotonic()
     rc, out = node.until(test, timeout)
     if since_boot:
@@ -111,10 +113,11 @@ def no_pull(node):
 
 
 def coredns(node):
-    """CoreDNS pods Ready and answering for kubernetes.default."""
+    """CoreDNS pods Ready and answering for kubernetes.default.  nslookup: Buildroot's busybox
+    and Debian's bind9-dnsutils both have it, and both print the answer as "Address: <ip>"."""
     rc, out = node.until("kubectl -n kube-system wait --for=condition=Ready pod -l k8s-app=kube-dns "
-                         "--timeout=60s && dig +short +time=5 @%s kubernetes.default.svc.cluster.local | grep -x %s"
-                         % (DNS_IP, API_IP))
+                         "--timeout=60s && nslookup kubernetes.default.svc.cluster.local %s | "
+                         "grep -E '^Address:[[:space:]]*%s$'" % (DNS_IP, API_IP.replace(".", "\\.")))
     return rc == 0 and out.strip().endswith(API_IP), out.replace("\n", " | ")
 
 
