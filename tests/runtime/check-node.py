@@ -171,10 +171,11 @@ def main():
         return ok, "%d/%d images present; %s" % (len(images) - len(missing), len(images), detail)
 
     def root_grew():
-        # POSIX df (busybox's has no -B or --output)
-        rc, out = node.run("df -Pk / | awk 'NR == 2 { print $2 * 1024 }'; "
+        # POSIX df (busybox's has no -B or --output), in KiB: mawk prints large
+        # products as 4.19191e+09
+        rc, out = node.run("df -Pk / | awk 'NR == 2 { print $2 }'; "
                            "systemctl show -p ActiveState -p Result systemd-growfs-root.service")
-        size = int(out.split()[0]) if rc == 0 and out.split() and out.split()[0].isdigit() else 0
+        size = 1024 * int(out.split()[0]) if rc == 0 and out.split() and out.split()[0].isdigit() else 0
         return size > a.rootfs_size * 1.2, "/ is %d bytes (built %d); %s" % (
             size, a.rootfs_size, " ".join(out.split()[1:]))
 
