@@ -88,6 +88,7 @@ if [ "$what" = all ]; then
 	# go.mod requires (tencentcloud/<m>/<version>), when given.
 	set --
 	notc=0
+	fout=$cache/go/github.com/flannel-io/flannel@$flannel
 	fmod=$(GOFLAGS=-mod=mod go mod download -json "github.com/flannel-io/flannel@$flannel" |
 		sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
 	tc=${B4K_GIT_DIR:-/nonexistent}/tencentcloud-sdk-go
@@ -120,16 +121,16 @@ if [ "$what" = all ]; then
 		fi
 		log "flannel $flannel without its tencentvpc backend: tencentcloud-sdk-go is not served here (see docs/testing.md)"
 		set -- -r "github.com/flannel-io/flannel=$fsrc"
+		fout=$fout-no-tencentvpc
 	fi
 	# upstream's Makefile (amd64: CGO_ENABLED=1, static) and images/Dockerfile
 	# (install-conf: CGO_ENABLED=0)
 	CGO_ENABLED=1 timed flannel "$gb" "$@" \
 		-l "-X github.com/flannel-io/flannel/pkg/version.Version=$flannel -extldflags -static" \
-		"github.com/flannel-io/flannel@$flannel" "$cache/go/github.com/flannel-io/flannel@$flannel" \
-		github.com/flannel-io/flannel
+		"github.com/flannel-io/flannel@$flannel" "$fout" github.com/flannel-io/flannel
 	timed install-conf "$gb" "github.com/flannel-io/flannel@$flannel" "$cache/go/github.com/flannel-io/flannel@$flannel" \
 		github.com/flannel-io/flannel/cmd/install_conf
-	cp "$cache/go/github.com/flannel-io/flannel@$flannel/flannel" "$stage/bin/flanneld"
+	cp "$fout/flannel" "$stage/bin/flanneld"
 	cp "$cache/go/github.com/flannel-io/flannel@$flannel/install_conf" "$stage/bin/install_conf"
 	# Modules the Go module proxy here refuses (403 "not available"): taken
 	# from B4K_BIN_DIR when given, else built from a git repository of their
