@@ -24,13 +24,8 @@ for tool in go gcc aarch64-linux-gnu-gcc flex bison make; do
 		exit 77
 	fi
 done
-rc=0
-src=$(scripts/linux-source-tree) || rc=$?
-if [ "$rc" -eq 77 ]; then
-	echo "skip: Debian's linux-source-6.12 is not installed"
-	exit 77
-fi
-[ "$rc" -eq 0 ]
+# 77 (skip) with its reason when linux-source-6.12 is not installed
+src=$(scripts/linux-source-tree) || exit $?
 
 start=$(date +%s)
 work=$(mktemp -d)

@@ -22,13 +22,8 @@ for tool in gcc aarch64-linux-gnu-gcc flex bison make; do
 done
 
 start=$(date +%s)
-rc=0
-src=$(scripts/linux-source-tree) || rc=$?
-if [ "$rc" -eq 77 ]; then
-	echo "skip: Debian's linux-source-6.12 is not installed"
-	exit 77
-fi
-[ "$rc" -eq 0 ]
+# 77 (skip) with its reason when linux-source-6.12 is not installed
+src=$(scripts/linux-source-tree) || exit $?
 unpacked=$(date +%s)
 
 cargo build -q -p b4k -p b4k-dev

@@ -34,6 +34,13 @@ def load(path):
     return required, excluded
 
 
+def findings(problems):
+    """Prints each problem, indented; True when there is none."""
+    for p in problems:
+        print(f"  {p}")
+    return not problems
+
+
 def asked_by(script):
     """Every option check-config.sh names in a check_flags call ($netprio: both
     of the names it assigns)."""
@@ -76,7 +83,6 @@ def docker(reqs, board, report):
         m = re.search(r"CONFIG_([A-Z0-9_]+): (enabled \(as module\)|enabled|missing)", line)
         if m and section:
             rows.append((section, m.group(1), m.group(2)))
-    ok = True
     necessary = [r for r in rows if r[0] == "generally"]
     optional = [r for r in rows if r[0] == "optional"]
     bad_vsyscall = [n for s, n, v in optional if n in ("LEGACY_VSYSCALL_NATIVE", "LEGACY_VSYSCALL_NONE")]
@@ -90,19 +96,12 @@ def docker(reqs, board, report):
         f"optional {len(optional) - len(opt_missing)}/{len(optional)}, {len(modules)} as modules; "
         f"optional missing: {' '.join(opt_missing) or 'none'}"
     )
-    if not necessary:
-        print(f"  no 'Generally Necessary' section in {report}")
-        ok = False
-    for n in nec_missing:
-        print(f"  CONFIG_{n}: necessary, missing")
-        ok = False
-    for n in not_excluded:
-        print(f"  CONFIG_{n}: optional, missing, and not excluded in {reqs}")
-        ok = False
-    for n in bad_vsyscall:
-        print(f"  CONFIG_{n}: enabled; check-config.sh warns against it")
-        ok = False
-    return ok
+    return findings(
+        ([] if necessary else [f"no 'Generally Necessary' section in {report}"])
+        + [f"CONFIG_{n}: necessary, missing" for n in nec_missing]
+        + [f"CONFIG_{n}: optional, missing, and not excluded in {reqs}" for n in not_excluded]
+        + [f"CONFIG_{n}: enabled; check-config.sh warns against it" for n in bad_vsyscall]
+    )
 
 
 def kubeadm(reqs, board, report):
@@ -119,16 +118,11 @@ def kubeadm(reqs, board, report):
         f"kubeadm's validator on {board}: {len(rows)} options, {len(rows) - len(bad) - len(warn)} good, "
         f"required missing: {' '.join(bad) or 'none'}, optional missing: {' '.join(warn) or 'none'}"
     )
-    ok = bool(rows)
-    if not rows:
-        print(f"  no option in {report}")
-    for n in bad:
-        print(f"  CONFIG_{n}: required by kubeadm, missing")
-        ok = False
-    for n in not_excluded:
-        print(f"  CONFIG_{n}: optional for kubeadm, missing, and not excluded in {reqs}")
-        ok = False
-    return ok
+    return findings(
+        ([] if rows else [f"no option in {report}"])
+        + [f"CONFIG_{n}: required by kubeadm, missing" for n in bad]
+        + [f"CONFIG_{n}: optional for kubeadm, missing, and not excluded in {reqs}" for n in not_excluded]
+    )
 
 
 def main(argv):

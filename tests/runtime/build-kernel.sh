@@ -19,7 +19,8 @@
 #
 # Environment: FRAGMENT_DIR (default: this tree's board/; holds common/ and
 # <board>/linux.fragment, <board>/linux.config), LINUX_SOURCE (default /usr/src/linux-source-6.12.tar.xz),
-# B4K_CACHE, B4K_SCRATCH (unpacked source and build trees), JOBS.
+# B4K_CACHE, B4K_SCRATCH (build trees; scripts/linux-source-tree unpacks the
+# source), JOBS.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
@@ -40,12 +41,7 @@ for f in $src_tar $base $frags; do
 	[ -f "$f" ] || { echo "build-kernel: missing $f (set FRAGMENT_DIR or LINUX_SOURCE)" >&2; exit 1; }
 done
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || stat -c %s-%Y "$src_tar")
-src=$scratch/linux-source-$srcver
-if [ ! -f "$src/Makefile" ]; then
-	rm -rf "$src.tmp" && mkdir -p "$src.tmp"
-	tar -C "$src.tmp" --strip-components=1 -xf "$src_tar"
-	mv "$src.tmp" "$src"
-fi
+src=$(LINUX_SOURCE_TARBALL=$src_tar "$tree/scripts/linux-source-tree")
 cfg=$scratch/kconfig-$$
 trap 'rm -rf "$cfg"' EXIT
 mkdir -p "$cfg"

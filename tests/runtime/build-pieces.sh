@@ -110,7 +110,7 @@ if [ "$what" = all ]; then
 	# tencentcloud/vpc, fetch has no snapshot): a harness substitution, flannel
 	# from a copy of its module with main.go's import of the tencentvpc backend
 	# (Tencent Cloud's VPC routes; the node uses VXLAN) deleted. The same flags.
-	if [ "${notc:-0}" = 1 ]; then
+	if [ "$notc" = 1 ]; then
 		fsrc=$cache/go/flannel-src-$flannel-no-tencentvpc
 		if [ ! -f "$fsrc/main.go" ]; then
 			fdir=$(GOFLAGS=-mod=mod go mod download -json "github.com/flannel-io/flannel@$flannel" |
