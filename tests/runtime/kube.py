@@ -145,10 +145,13 @@ def proxy_mode(node, mode):
     """kube-proxy runs `mode`: its log names that proxier, and the kernel shows it: for ipvs,
     /proc/net/ip_vs has the kubernetes Service (10.96.0.1:443, 0A600001:01BB); for nftables,
     iptables-save has no KUBE-SERVICES chain (the iptables proxier's) in the nat table."""
-    rc, out = node.run("kubectl -n kube-system logs -l k8s-app=kube-proxy --tail=-1 2>&1 | grep -m1 -F %s"
-                       % shlex.quote(PROXIER_LOG[mode]), 120)
+    # waits: a Ready node may not run kube-proxy yet, and `kubectl logs` fails until the
+    # kubelet's serving certificate is approved (csr-approve's timer)
+    rc, out = node.until("log=$(kubectl -n kube-system logs -l k8s-app=kube-proxy --tail=-1 2>&1); "
+                         "printf '%%s\\n' \"$log\" | grep -m1 -F %s || "
+                         "{ printf '%%s\\n' \"$log\" | tail -n 3; false; }" % shlex.quote(PROXIER_LOG[mode]), 900)
     if rc != 0:
-        return False, "kube-proxy's log does not say %r" % PROXIER_LOG[mode]
+        return False, "kube-proxy's log does not say %r: %s" % (PROXIER_LOG[mode], out.replace("\n", " | ")[-300:])
     if mode == "ipvs":
         rc, k = node.run("grep -i '0A600001:01BB' /proc/net/ip_vs", 60)
         return rc == 0, out.strip() + "; /proc/net/ip_vs: " + (k.strip() or "no 10.96.0.1:443")
