@@ -1,8 +1,8 @@
 #!/bin/sh
 # The real-build lane (a test harness, not a product path): Buildroot builds the
 # committed configs/pc_defconfig for real, offline, with the substitutions this
-# machine needs (docs: README, "Testing"; every substitution is a row of the
-# provenance table):
+# machine needs (docs/testing.md, "The real-build lane"; every substitution is a
+# row of the provenance table):
 #   - a download directory holding every source whose bytes pass Buildroot's own
 #     hash check (downloads.py: Debian's archive, PyPI, git archives of GitHub tags,
 #     Go vendoring as Buildroot's go-post-process does it);
@@ -21,7 +21,9 @@
 # toolchain, output; kept between runs, so a second run rebuilds only what
 # changed), B4K_MIRROR_DIR (git mirrors of GitHub repositories in the
 # <owner>+<name>/repo layout the search tool's fetch leaves; required by the
-# prepare step), JOBS (default: nproc).
+# prepare step), JOBS (default: nproc), B4K_MIN_FREE_GB (default 10: the build
+# step stops before `make` when the cache's file system has less free space; a
+# run from an empty cache filled about 20 GB of it, docs/testing.md).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
@@ -97,6 +99,16 @@ override_file() {
 build() {
 	PATH=$cache/hostbin:$PATH
 	export PATH
+	# A build that runs out of space fails hours in, in whichever package was
+	# writing (the cold run did, in cri-dockerd's Go build): say so up front.
+	free_kb=$(df -Pk "$cache" | awk 'NR == 2 {print $4}')
+	min_gb=${B4K_MIN_FREE_GB:-10}
+	case $min_gb in '' | *[!0-9]*) log "B4K_MIN_FREE_GB must be a whole number of GiB, not '$min_gb'"; exit 2 ;; esac
+	if [ "$free_kb" -lt $((min_gb * 1024 * 1024)) ]; then
+		log "only $((free_kb / 1024 / 1024)) GiB free in $cache (B4K_MIN_FREE_GB=$min_gb): free some space," \
+			"or set B4K_MIN_FREE_GB lower if the output there is nearly complete"
+		exit 1
+	fi
 	s=$(t)
 	# Buildroot's top level is serial; each package builds with JOBS.
 	# The log is the whole output; progress: grep -a '>>>' "$cache/build.log".
