@@ -23,7 +23,7 @@
 # <owner>+<name>/repo layout the search tool's fetch leaves; required by the
 # prepare step), JOBS (default: nproc), B4K_MIN_FREE_GB (default 10: the build
 # step stops before `make` when the cache's file system has less free space; a
-# run from an empty cache filled about 20 GB of it, docs/testing.md).
+# run from empty caches took about 22 GB with Go's build cache, docs/testing.md).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
