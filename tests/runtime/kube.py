@@ -144,7 +144,8 @@ PROXIER_LOG = {"iptables": "Using iptables Proxier", "ipvs": "Using ipvs Proxier
 def proxy_mode(node, mode):
     """kube-proxy runs `mode`: its log names that proxier, and the kernel shows it: for ipvs,
     /proc/net/ip_vs has the kubernetes Service (10.96.0.1:443, 0A600001:01BB); for nftables,
-    iptables-save has no KUBE-SERVICES chain (the iptables proxier's) in the nat table."""
+    the table ip kube-proxy maps it (where nft is installed) and iptables-save has no
+    KUBE-SERVICES chain (the iptables proxier's) in the nat table."""
     # waits: a Ready node may not run kube-proxy yet, and `kubectl logs` fails until the
     # kubelet's serving certificate is approved (csr-approve's timer)
     rc, out = node.until("log=$(kubectl -n kube-system logs -l k8s-app=kube-proxy --tail=-1 2>&1); "
@@ -153,9 +154,18 @@ def proxy_mode(node, mode):
     if rc != 0:
         return False, "kube-proxy's log does not say %r: %s" % (PROXIER_LOG[mode], out.replace("\n", " | ")[-300:])
     if mode == "ipvs":
-        rc, k = node.run("grep -i '0A600001:01BB' /proc/net/ip_vs", 60)
-        return rc == 0, out.strip() + "; /proc/net/ip_vs: " + (k.strip() or "no 10.96.0.1:443")
+        # kube-proxy logs its proxier before its first sync: the ipvs run's check, made at once,
+        # found no virtual server yet; wait for the first sync (5 min)
+        rc, k = node.until("grep -i '0A600001:01BB' /proc/net/ip_vs || { head -n 8 /proc/net/ip_vs; false; }", 300)
+        return rc == 0, out.strip() + "; /proc/net/ip_vs: " + (k.strip().replace("\n", " | ")
+                                                                or "no 10.96.0.1:443")
     if mode == "nftables":
-        rc, k = node.run("iptables-save -t nat | grep -c KUBE-SERVICES", 60)
-        return k.strip() == "0", out.strip() + "; KUBE-SERVICES rules in iptables' nat: " + k.strip()
+        # the kubernetes Service in the service-ips map of kube-proxy's own table (after its
+        # first sync; nft is the Debian lane's, a Buildroot image has only iptables-nft)
+        rc, n = node.until("command -v nft >/dev/null || { echo no nft; exit 0; }; "
+                           "nft list table ip kube-proxy 2>&1 | grep -m1 -E '10[.]96[.]0[.]1 [.] (tcp|6) [.] 443' "
+                           "|| { nft list table ip kube-proxy 2>&1 | head -n 8; false; }", 300)
+        _, k = node.run("iptables-save -t nat | grep -c KUBE-SERVICES", 60)
+        return rc == 0 and k.strip() == "0", "%s; nft: %s; KUBE-SERVICES rules in iptables' nat: %s" % (
+            out.strip(), n.strip().replace("\n", " | ")[-300:], k.strip())
     return True, out.strip()
