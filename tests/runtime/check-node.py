@@ -231,8 +231,10 @@ def main():
                            "for t in node master; do kube-bench run --config-dir /etc/kube-bench/cfg "
                            "--benchmark cis-1.12 --targets $t --noremediations > /tmp/kb-$t.txt 2>&1; done; "
                            "grep -h '^\\[FAIL\\]' /tmp/kb-node.txt; "
-                           "for t in node master; do echo \"$t: $(grep -h -E '^[0-9]+ checks (PASS|FAIL|WARN|INFO)' "
-                           "/tmp/kb-$t.txt | tr '\\n' ' ')\"; done)", 900)
+                           # -m 4: the section's summary (the total's repeats it)
+                           "for t in node master; do echo \"$t: $(grep -m 4 -h -E '^[0-9]+ checks (PASS|FAIL|WARN|INFO)' "
+                           "/tmp/kb-$t.txt | tr '\\n' ' ')\"; done; "
+                           "echo \"master FAIL: $(grep -h '^\\[FAIL\\]' /tmp/kb-master.txt | cut -d' ' -f2 | tr '\\n' ' ')\")", 900)
         summary = " | ".join(line for line in out.splitlines() if line.strip())
         counts = re.search(r"node: .*?(\d+) checks FAIL", out)
         return rc == 0 and counts is not None and counts.group(1) == "0", summary[-700:]
