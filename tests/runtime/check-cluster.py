@@ -244,9 +244,9 @@ def main():
         if not all(r["pass"] for r in results):
             for node in nodes:
                 if node.alive():
-                    node.run("systemctl --failed --no-pager; kubectl get nodes -o wide; "
-                             "kubectl get pods -A -o wide; journalctl -b -u kubelet -p warning -o cat --no-pager "
+                    node.run("systemctl --failed --no-pager; journalctl -b -u kubelet -p warning -o cat --no-pager "
                              "| tail -n 60", 300)
+                    kube.report(node)
     finally:
         ok = finish(nodes, results, a.results)
     return 0 if ok else 1

@@ -288,11 +288,7 @@ def main():
                      "cri-docker b4k-images b4k-kubeadm-images data.mount 'systemd-makefs@*' kubelet; "
                      "journalctl -b -p warning -o short-monotonic --no-pager | tail -n 150", 300)
             if a.e2e:
-                # the cluster's side (the ipvs run's CoreDNS stayed unready and left no trace)
-                node.run("k() { kubectl --request-timeout=30s \"$@\"; }; k get pods -A -o wide; "
-                         "k get events -A --field-selector type=Warning | tail -n 20; "
-                         "k -n kube-system logs -l k8s-app=kube-dns --tail=20; "
-                         "k -n kube-system logs -l k8s-app=kube-proxy --tail=30; cat /proc/net/ip_vs", 300)
+                kube.report(node)
     finally:
         ok = finish([node], results, a.results)
     return 0 if ok else 1

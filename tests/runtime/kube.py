@@ -169,3 +169,13 @@ def proxy_mode(node, mode):
         return rc == 0 and k.strip() == "0", "%s; nft: %s; KUBE-SERVICES rules in iptables' nat: %s" % (
             out.strip(), n.strip().replace("\n", " | ")[-300:], k.strip())
     return True, out.strip()
+
+
+def report(node):
+    """The cluster's side of a failure, into the console log: nodes, pods, warning events,
+    CoreDNS's and kube-proxy's logs, IPVS's table (an ipvs run's CoreDNS once stayed unready
+    and left no trace). On a worker without the admin kubeconfig, kubectl just fails."""
+    node.run("k() { kubectl --request-timeout=30s \"$@\"; }; k get nodes -o wide; k get pods -A -o wide; "
+             "k get events -A --field-selector type=Warning | tail -n 20; "
+             "k -n kube-system logs -l k8s-app=kube-dns --tail=20; "
+             "k -n kube-system logs -l k8s-app=kube-proxy --tail=30; cat /proc/net/ip_vs 2>/dev/null", 300)
