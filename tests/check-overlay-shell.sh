@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 command -v shellcheck >/dev/null || { echo "SKIP: shellcheck not found (apt-get install shellcheck)"; exit 77; }
 scripts=$(
 	git ls-files board/common/rootfs-overlay | while read -r f; do
-		head -n1 "$f" | grep -q '^#!/bin/sh' && echo "$f"
+		if head -n1 "$f" | grep -q '^#!/bin/sh'; then echo "$f"; fi
 	done
 	echo board/common/post-build.sh scripts/images-iso scripts/host-kubeadm
 	ls tests/check-overlay*.sh tests/check-bundle.sh 2>/dev/null || true
