@@ -31,13 +31,16 @@ SPECS = {
         ([("kube-controller-manager", "usr/local/bin/kube-controller-manager")], None, []),
     "registry.k8s.io/kube-scheduler": ([("kube-scheduler", "usr/local/bin/kube-scheduler")], None, []),
     # upstream's base, kubernetes/release images/build/distroless-iptables, has iptables,
-    # ipset and nft: kube-proxy's iptables, ipvs and nftables modes
-    "registry.k8s.io/kube-proxy": ([("kube-proxy", "usr/local/bin/kube-proxy")], None, ["iptables", "ipset", "nft"]),
+    # ipset and nft: kube-proxy's iptables, ipvs and nftables modes; and, from
+    # gcr.io/distroless/static, netbase's /etc/protocols, without which ipset cannot parse
+    # "tcp" in kube-proxy's ipvs entries (10.96.0.10,tcp:53): no Service IP worked (s9)
+    "registry.k8s.io/kube-proxy": ([("kube-proxy", "usr/local/bin/kube-proxy")], None,
+                                   ["iptables", "ipset", "nft", "netbase"]),
     "registry.k8s.io/etcd": ([("etcd", "usr/local/bin/etcd")], None, []),
     "registry.k8s.io/pause": ([("pause", "pause")], ["/pause"], []),
     "registry.k8s.io/coredns/coredns": ([("coredns", "coredns")], ["/coredns"], []),
     "ghcr.io/flannel-io/flannel": ([("flanneld", "opt/bin/flanneld"), ("install_conf", "opt/bin/install-conf")],
-                                   ["/opt/bin/flanneld"], ["iptables", "busybox"]),
+                                   ["/opt/bin/flanneld"], ["iptables", "busybox", "netbase"]),
     "ghcr.io/flannel-io/flannel-cni-plugin": ([("flannel-cni", "flannel")], None, ["busybox"]),
     "registry.k8s.io/sig-storage/nfsplugin": ([("nfsplugin", "nfsplugin")], ["/nfsplugin"], ["mount.nfs"]),
     "registry.k8s.io/sig-storage/csi-provisioner": ([("csi-provisioner", "csi-provisioner")],
@@ -65,6 +68,9 @@ TOOLS = {
     "nft": (["usr/sbin/nft"], {}, []),
     # every applet, as the alpine base of upstream's flannel images has them
     "busybox": ([], {}, []),
+    # data files, not programs: the name-number tables of getprotobyname(3) and
+    # getservbyname(3), which both distroless/static and alpine carry
+    "netbase": (["etc/protocols", "etc/services"], {}, []),
 }
 MERGED = {"bin": "usr/bin", "sbin": "usr/sbin", "lib": "usr/lib", "lib64": "usr/lib64"}
 
@@ -178,6 +184,9 @@ def main():
             paths, tool_links, dirs = TOOLS[tool]
             paths = paths + [d + "/" + f for d in dirs for f in sorted(os.listdir(os.path.join(a.base, d)))]
             links.update(tool_links)
+            if tool == "netbase":
+                files.update({p: (real(a.base, p), 0o644) for p in paths})
+                continue
             for p in closure(a.base, paths):
                 files[p] = (real(a.base, p), 0o755)
             if tool == "busybox":
