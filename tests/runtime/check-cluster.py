@@ -189,10 +189,10 @@ def main():
         return ok and read == written, "written on %s %r, read on %s %r" % (name2, written, name1, read)
 
     def nfs_outsider():
-        """UNTESTED (written without a run): node 1 exports /data/nfs to the cluster's
-        nodes only (nfs-clients): a mount from node 2's own address works; from a network
-        namespace on node 2, routed onto the LAN with an address no node has (it must reach
-        node 1's API server port first, so that a broken set-up does not pass as a refusal), it is refused."""
+        """Node 1 exports /data/nfs to the cluster's nodes only (nfs-clients): a mount from
+        node 2's own address works; from a network namespace on node 2, routed onto the LAN
+        with an address no node has (it must reach node 1's API server port first, so that a
+        broken set-up does not pass as a refusal), it is refused."""
         server = "192.168.100.1"
         rc, own = n2.run("mkdir -p /mnt/b4k-own && timeout 120 mount -t nfs4 -o vers=4.1,nosuid,nodev "
                          "%s:/data/nfs /mnt/b4k-own && ls /mnt/b4k-own >/dev/null && umount /mnt/b4k-own "
