@@ -80,6 +80,8 @@ def closure(base, paths):
     out = set()
     for p in paths:
         out.add(p)
+        if p.startswith("etc/"):
+            continue  # data, not a program
         ldd = subprocess.run(["chroot", base, "ldd", "/" + p], capture_output=True, text=True)
         for lib in re.findall(r"(/\S+) \(0x", ldd.stdout):
             out.add(lib.lstrip("/"))
@@ -184,11 +186,9 @@ def main():
             paths, tool_links, dirs = TOOLS[tool]
             paths = paths + [d + "/" + f for d in dirs for f in sorted(os.listdir(os.path.join(a.base, d)))]
             links.update(tool_links)
-            if tool == "netbase":
-                files.update({p: (real(a.base, p), 0o644) for p in paths})
-                continue
             for p in closure(a.base, paths):
-                files[p] = (real(a.base, p), 0o755)
+                # etc/ holds data (netbase's tables); the rest are programs and libraries
+                files[p] = (real(a.base, p), 0o644 if p.startswith("etc/") else 0o755)
             if tool == "busybox":
                 files["usr/bin/busybox"] = (open(a.busybox, "rb").read(), 0o755)
                 applets = subprocess.run([a.busybox, "--list"], capture_output=True, text=True, check=True)
