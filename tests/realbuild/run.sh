@@ -1,25 +1,30 @@
 #!/bin/sh
 # The real-build lane (a test harness, not a product path): Buildroot builds the
-# committed configs/pc_defconfig for real, offline, with the substitutions this
-# machine needs (docs/testing.md, "The real-build lane"; every substitution is a
+# board's committed defconfig (BOARD=pc, the default: configs/pc_defconfig;
+# BOARD=raspberrypi3-64: configs/raspberrypi3_64_k8s_defconfig) for real,
+# offline, with the substitutions this machine needs (docs/testing.md, "The real-build lane"; every substitution is a
 # row of the provenance table):
 #   - a download directory holding every source whose bytes pass Buildroot's own
 #     hash check (downloads.py: Debian's archive, PyPI, git archives of GitHub tags,
 #     Go vendoring as Buildroot's go-post-process does it);
 #   - BR2_PACKAGE_OVERRIDE_FILE with <PKG>_OVERRIDE_SRCDIR trees for the rest, with
 #     Buildroot's and the tree's patches applied (overrides.py, special/*.sh);
-#   - a Debian-made external toolchain, Go and Rust distributions, and GNU tar
-#     1.35 on PATH (toolchain.sh, hosttools.sh; harness.fragment on top of the
-#     committed defconfig: the diff is printed);
+#   - a Debian-made external toolchain (the Pi: Debian's aarch64 cross
+#     compiler), Go and Rust distributions, and GNU tar 1.35 on PATH
+#     (toolchain.sh, hosttools.sh; harness.fragment on top of the committed
+#     defconfig: the diff is printed);
 #   - Kubernetes binaries built from the k8s.io/kubernetes Go module at the pinned
-#     version (kubernetes.sh), since dl.k8s.io is unreachable.
+#     version, for the board's architecture (kubernetes.sh), since dl.k8s.io is
+#     unreachable;
+#   - the Pi's GPU firmware from Debian's raspi-firmware (special/rpi-firmware.sh).
 # Then `make` runs to the end and the runtime lane boots the disk.img Buildroot
-# made (tests/runtime/run.sh with B4K_IMAGE_DIR).
+# made (tests/runtime/run.sh with B4K_IMAGE_DIR; the pc only so far).
 #   tests/realbuild/run.sh [prepare|build|boot|all]   (default: all)
-# Environment: BUILDROOT_DIR (a Buildroot 2026.02.x checkout, required),
-# B4K_REALBUILD_CACHE (default ~/.cache/b4k/realbuild: downloads, overrides,
-# toolchain, output; kept between runs, so a second run rebuilds only what
-# changed), B4K_MIRROR_DIR (git mirrors of GitHub repositories in the
+# Environment: BUILDROOT_DIR (a Buildroot 2026.02.x checkout, required), BOARD,
+# B4K_REALBUILD_CACHE (default ~/.cache/b4k/realbuild: downloads, overrides and
+# toolchains shared by the boards, and per board CACHE/<board>/: its
+# configuration, provenance table, override file, logs and output/; kept
+# between runs, so a second run rebuilds only what changed), B4K_MIRROR_DIR (git mirrors of GitHub repositories in the
 # <owner>+<name>/repo layout the search tool's fetch leaves; required by the
 # prepare step), JOBS (default: nproc), B4K_MIN_FREE_GB (default 10: the build
 # step stops before `make` when the cache's file system has less free space; a
@@ -32,8 +37,18 @@ case $step in prepare | build | boot | all) ;; *) echo "usage: $0 [prepare|build
 : "${BUILDROOT_DIR:?set BUILDROOT_DIR to a Buildroot 2026.02.x checkout}"
 br=$(cd "$BUILDROOT_DIR" && pwd)
 cache=${B4K_REALBUILD_CACHE:-$HOME/.cache/b4k/realbuild}
-out=$cache/output
-mkdir -p "$cache/dl" "$cache/overrides" "$cache/provenance"
+board=${BOARD:-pc}
+case $board in
+pc) defconfig=pc_defconfig arch=x86_64 toolchain=$cache/toolchain ;;
+raspberrypi3-64) defconfig=raspberrypi3_64_k8s_defconfig arch=aarch64 toolchain=$cache/toolchain-aarch64 ;;
+*) echo "$0: unknown BOARD '$board' (pc or raspberrypi3-64)" >&2; exit 2 ;;
+esac
+tuple=$arch-linux-gnu
+# What belongs to one board: its configuration, rows' table, override file,
+# logs and Buildroot's output.
+st=$cache/$board
+out=$st/output
+mkdir -p "$cache/dl" "$cache/overrides" "$cache/provenance" "$st"
 t() { date +%s; }
 log() { echo "realbuild: $*"; }
 BRMAKE() { make -C "$br" O="$out" BR2_EXTERNAL="$tree" "$@"; }
@@ -46,54 +61,59 @@ prepare() {
 	"$here/hosttools.sh" "$cache"
 	PATH=$cache/hostbin:$PATH
 	export PATH
-	"$here/toolchain.sh" "$cache"
+	"$here/toolchain.sh" "$cache" "$arch"
 	log "host tools and toolchain ($(($(t) - s)) s)"
 
 	# The user's configuration, then the harness's substitutions on top.
 	s=$(t)
 	mkdir -p "$out"
-	BRMAKE -s pc_defconfig >/dev/null
-	BRMAKE -s show-info >"$cache/show-info.user.json"
+	BRMAKE -s "$defconfig" >/dev/null
+	BRMAKE -s show-info >"$st/show-info.user.json"
 	overlay=$(sed -n 's/^BR2_ROOTFS_OVERLAY="\(.*\)"$/\1/p' "$out/.config")
 	{
-		sed "s|@CACHE@|$cache|g" "$here/harness.fragment"
+		sed -e "s|@CACHE@|$cache|g" -e "s|@TOOLCHAIN@|$toolchain|g" -e "s|@TUPLE@|$tuple|g" \
+			"$here/harness.fragment"
 		echo "BR2_DL_DIR=\"$cache/dl\""
 		# The runtime lane's harness-only files on top of the product overlay:
 		# console autologin and QEMU's user network (tests/runtime/test-rootfs).
 		echo "BR2_ROOTFS_OVERLAY=\"$overlay $tree/tests/runtime/test-rootfs\""
 	} >>"$out/.config"
 	BRMAKE -s olddefconfig >/dev/null
-	BRMAKE -s savedefconfig BR2_DEFCONFIG="$cache/harness_defconfig" >/dev/null
-	log "the harness configuration against configs/pc_defconfig:"
-	diff -u "$tree/configs/pc_defconfig" "$cache/harness_defconfig" | sed -n '3,$p' || true
+	BRMAKE -s savedefconfig BR2_DEFCONFIG="$st/harness_defconfig" >/dev/null
+	log "the harness configuration against configs/$defconfig:"
+	diff -u "$tree/configs/$defconfig" "$st/harness_defconfig" | sed -n '3,$p' || true
 	# Before the override file: with it, show-info names an overridden
 	# package's version "custom", and its downloads after that.
-	BRMAKE -s show-info >"$cache/show-info.json"
-	echo "BR2_PACKAGE_OVERRIDE_FILE=\"$cache/override.mk\"" >>"$out/.config"
+	BRMAKE -s show-info >"$st/show-info.json"
+	echo "BR2_PACKAGE_OVERRIDE_FILE=\"$st/override.mk\"" >>"$out/.config"
 	BRMAKE -s olddefconfig >/dev/null
 	log "configured ($(($(t) - s)) s)"
 
 	s=$(t)
 	/usr/bin/python3 "$here/downloads.py" --buildroot "$br" --external "$tree" \
-		--show-info "$cache/show-info.json" --cache "$cache" --git-dir "$B4K_MIRROR_DIR"
+		--show-info "$st/show-info.json" --cache "$cache" --git-dir "$B4K_MIRROR_DIR"
 	log "downloads ($(($(t) - s)) s)"
 	s=$(t)
-	"$here/kubernetes.sh" "$cache"
+	"$here/kubernetes.sh" "$cache" "$st/show-info.json" "$st/override-kubernetes.mk"
 	/usr/bin/python3 "$here/overrides.py" --buildroot "$br" --external "$tree" \
-		--show-info "$cache/show-info.json" --cache "$cache"
+		--show-info "$st/show-info.json" --cache "$cache"
 	log "overrides ($(($(t) - s)) s)"
 	override_file
-	/usr/bin/python3 "$here/provenance.py" --show-info "$cache/show-info.user.json" \
-		--rows "$cache/provenance" --out "$cache/provenance.md" || true
-	log "provenance table: $cache/provenance.md"
+	/usr/bin/python3 "$here/provenance.py" --show-info "$st/show-info.user.json" \
+		--rows "$cache/provenance" --out "$st/provenance.md" || true
+	log "provenance table: $st/provenance.md"
 }
 
 # BR2_PACKAGE_OVERRIDE_FILE, from the trees under overrides/ and the rows.
 override_file() {
 	/usr/bin/python3 "$here/provenance.py" --rows "$cache/provenance" \
-		--override-file "$cache/override.mk" --overrides "$cache/overrides"
+		--override-file "$st/override.mk" --overrides "$cache/overrides"
+	# The board's Kubernetes trees (target binaries of its architecture,
+	# host-kubernetes for the build machine's): after the shared trees, so
+	# these lines win.
+	cat "$st/override-kubernetes.mk" >>"$st/override.mk"
 	# Work-arounds for the harness toolchain (override-extra.mk says which).
-	sed "s|@HERE@|$here|g" "$here/override-extra.mk" >>"$cache/override.mk"
+	sed "s|@HERE@|$here|g" "$here/override-extra.mk" >>"$st/override.mk"
 }
 
 build() {
@@ -111,10 +131,10 @@ build() {
 	fi
 	s=$(t)
 	# Buildroot's top level is serial; each package builds with JOBS.
-	# The log is the whole output; progress: grep -a '>>>' "$cache/build.log".
-	if ! BRMAKE BR2_JLEVEL="${JOBS:-$(nproc)}" >"$cache/build.log" 2>&1; then
-		tail -n 40 "$cache/build.log"
-		log "make failed after $(($(t) - s)) s: $cache/build.log"
+	# The log is the whole output; progress: grep -a '>>>' "$st/build.log".
+	if ! BRMAKE BR2_JLEVEL="${JOBS:-$(nproc)}" >"$st/build.log" 2>&1; then
+		tail -n 40 "$st/build.log"
+		log "make failed after $(($(t) - s)) s: $st/build.log"
 		exit 1
 	fi
 	log "make: $(($(t) - s)) s"
@@ -124,16 +144,19 @@ build() {
 sizes() {
 	img=$out/images
 	log "sizes:"
-	for f in rootfs.ext4 disk.img bzImage; do
+	for f in rootfs.ext4 disk.img sdcard.img bzImage Image; do
 		[ -f "$img/$f" ] && echo "  $f $(stat -L -c %s "$img/$f") bytes ($(du -kL "$img/$f" | cut -f1) KiB used)"
 	done
 	[ -f "$img/disk.img" ] && echo "  disk.img.gz $(gzip -c "$img/disk.img" | wc -c) bytes"
+	[ -f "$img/sdcard.img" ] && echo "  sdcard.img.xz $(xz -T0 -c "$img/sdcard.img" | wc -c) bytes," \
+		"zip $(cd "$img" && zip -q - sdcard.img | wc -c) bytes"
 	echo "  target/ $(du -sk "$out/target" | cut -f1) KiB; largest files:"
 	find "$out/target" -type f -printf '%s %P\n' | sort -rn | head -n 15 | sed 's/^/    /'
 	echo "  cache $(du -sh "$cache" | cut -f1)"
 }
 
 boot() {
+	[ "$board" = pc ] || { log "the boot step boots the pc's disk.img only (BOARD=$board)"; exit 2; }
 	[ -f "$out/images/disk.img" ] || { log "no $out/images/disk.img: run the build step first"; exit 1; }
 	PATH=$cache/hostbin:$PATH
 	export PATH
@@ -141,10 +164,10 @@ boot() {
 	# into the image (board/common/post-build.sh), then boot with the disc.
 	s=$(t)
 	iso=$("$tree/tests/runtime/run.sh" bundle | tail -n 1)
-	xorriso -osirrox on -indev "$iso" -extract /MANIFEST "$cache/images.manifest" 2>/dev/null
-	if ! B4K_IMAGES_MANIFEST=$cache/images.manifest BRMAKE >"$cache/build-manifest.log" 2>&1; then
-		tail -n 40 "$cache/build-manifest.log"
-		log "make with the bundle's list failed: $cache/build-manifest.log"
+	xorriso -osirrox on -indev "$iso" -extract /MANIFEST "$st/images.manifest" 2>/dev/null
+	if ! B4K_IMAGES_MANIFEST=$st/images.manifest BRMAKE >"$st/build-manifest.log" 2>&1; then
+		tail -n 40 "$st/build-manifest.log"
+		log "make with the bundle's list failed: $st/build-manifest.log"
 		exit 1
 	fi
 	log "bundle $iso baked into the image ($(($(t) - s)) s)"

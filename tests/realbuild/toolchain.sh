@@ -1,10 +1,12 @@
 #!/bin/sh
-# tests/realbuild/toolchain.sh CACHE
+# tests/realbuild/toolchain.sh CACHE [ARCH]
 #
-# Makes CACHE/toolchain, the external toolchain of the real offline build, in
-# place of the Bootlin toolchain pc_defconfig names (its tarball cannot be had
-# here). It is Debian bookworm's gcc-12 and binutils, taken from their .debs
-# (apt-get download), laid out so that Buildroot accepts it as
+# Makes CACHE/toolchain (ARCH x86_64, the default: the pc) or
+# CACHE/toolchain-aarch64 (the Raspberry Pi 3), the external toolchain of the
+# real offline build, in place of the Bootlin toolchain the board's defconfig
+# names (its tarball cannot be had here). It is Debian bookworm's gcc-12 and
+# binutils (for aarch64 the cross compiler gcc-12-aarch64-linux-gnu), taken from
+# their .debs (apt-get download), laid out so that Buildroot accepts it as
 # BR2_TOOLCHAIN_EXTERNAL_CUSTOM (see tests/realbuild/harness.fragment):
 #
 #   bin/x86_64-linux-gnu-*      what Buildroot calls: wrappers that add
@@ -49,31 +51,66 @@
 # CACHE/src/debs-bookworm/, Go's module in CACHE/src/gomod/; a tree whose
 # .stamp names the same inputs is kept.
 #
+# aarch64 differs in where Debian's cross packages put things, and the layout
+# follows them: the compiler's own files in lib/gcc-cross/aarch64-linux-gnu/12
+# (gcc looks there relative to its driver); the target's files, which the
+# *-arm64-cross packages keep in /usr/aarch64-linux-gnu/{include,lib}, become a
+# plain sysroot (sysroot/usr/include, sysroot/usr/lib, sysroot/lib -> usr/lib,
+# libc.so's linker script rewritten to those paths), because Buildroot copies
+# a sysroot's usr/include and lib directories into staging; and the C++
+# headers, which the cross g++ looks for in <top>/aarch64-linux-gnu/include/c++,
+# are a link there into the sysroot (only c++: a link of the whole include
+# directory would put the toolchain's C headers in front of staging's).
+#
 # With BUILDROOT_DIR set, checks that its Go and rust-bin versions are the
 # ones this was written for.
 set -eu
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 CACHE" >&2
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+	echo "usage: $0 CACHE [x86_64|aarch64]" >&2
 	exit 2
 fi
 mkdir -p "$1"
 CACHE=$(cd "$1" && pwd)
+ARCH=${2:-x86_64}
 
-TUPLE=x86_64-linux-gnu
 GCC_MAJOR=12
-# Bumped when the layout below changes, so that a cached toolchain is remade.
-LAYOUT=2
-# The compiler: drivers, cc1/cc1plus, lib/gcc/$TUPLE/12, binutils.
-COMPILER_DEBS="cpp-12 gcc-12 g++-12 libgcc-12-dev libstdc++-12-dev binutils-x86-64-linux-gnu"
-# The target's sysroot. libgomp1 and libatomic1 are there for libgcc-12-dev's
-# libgomp.so and libatomic.so links: the toolchain declares OpenMP, and
-# Buildroot links -latomic where a package needs it.
-SYSROOT_DEBS="libc6 libc6-dev linux-libc-dev libgcc-s1 libgcc-12-dev libstdc++6 libstdc++-12-dev libcrypt1 libcrypt-dev libgomp1 libatomic1"
 BINUTILS="addr2line ar as c++filt elfedit gprof ld ld.bfd ld.gold nm objcopy objdump ranlib readelf size strings strip"
-
 DEBS=$CACHE/src/debs-bookworm
-T=$CACHE/toolchain
+case $ARCH in
+x86_64)
+	TUPLE=x86_64-linux-gnu
+	# Bumped when the layout below changes, so that a cached toolchain is remade.
+	LAYOUT=2
+	# The compiler: drivers, cc1/cc1plus, lib/gcc/$TUPLE/12, binutils.
+	COMPILER_DEBS="cpp-12 gcc-12 g++-12 libgcc-12-dev libstdc++-12-dev binutils-x86-64-linux-gnu"
+	# The target's sysroot. libgomp1 and libatomic1 are there for libgcc-12-dev's
+	# libgomp.so and libatomic.so links: the toolchain declares OpenMP, and
+	# Buildroot links -latomic where a package needs it.
+	SYSROOT_DEBS="libc6 libc6-dev linux-libc-dev libgcc-s1 libgcc-12-dev libstdc++6 libstdc++-12-dev libcrypt1 libcrypt-dev libgomp1 libatomic1"
+	GCC_LIB=lib/gcc
+	T=$CACHE/toolchain
+	# The Bootlin toolchain of pc_defconfig this stands in for (its provenance row).
+	BOOTLIN=x86-64--glibc--stable-2025.08-1.tar.xz
+	;;
+aarch64)
+	TUPLE=aarch64-linux-gnu
+	LAYOUT=1
+	# Debian's cross compiler; the support libraries' -arm64-cross packages
+	# hold both lib/gcc-cross files (compiler) and target files (sysroot).
+	COMPILER_DEBS="cpp-12-aarch64-linux-gnu gcc-12-aarch64-linux-gnu g++-12-aarch64-linux-gnu binutils-aarch64-linux-gnu"
+	# No libcrypt: Debian has no -arm64-cross package of it; Buildroot builds
+	# libxcrypt for the packages that need it.
+	SYSROOT_DEBS="libc6-arm64-cross libc6-dev-arm64-cross linux-libc-dev-arm64-cross libgcc-s1-arm64-cross libgcc-12-dev-arm64-cross libstdc++6-arm64-cross libstdc++-12-dev-arm64-cross libgomp1-arm64-cross libatomic1-arm64-cross"
+	GCC_LIB=lib/gcc-cross
+	T=$CACHE/toolchain-aarch64
+	BOOTLIN=aarch64--glibc--stable-2025.08-1.tar.xz
+	;;
+*)
+	echo "toolchain: unknown ARCH '$ARCH' (x86_64 or aarch64)" >&2
+	exit 2
+	;;
+esac
 
 # Buildroot 2026.02.3's package/go/go.mk GO_VERSION; its golang.org/toolchain module.
 GO_VERSION=1.26.3
@@ -206,22 +243,42 @@ build() {
 	trap 'rm -rf "$work"' EXIT
 	log "building $T from Debian bookworm .debs"
 	t=$work/toolchain
-	mkdir -p "$work/root" "$t/bin" "$t/gcc-bin" "$t/lib/gcc/$TUPLE" "$t/$TUPLE/bin" "$t/sysroot"
+	mkdir -p "$work/root" "$t/bin" "$t/gcc-bin" "$t/$GCC_LIB/$TUPLE" "$t/$TUPLE/bin" "$t/sysroot"
 	for p in $COMPILER_DEBS; do
 		dpkg -x "$(debfile "$p")" "$work/root"
 	done
-	for p in $SYSROOT_DEBS; do
-		dpkg -x "$(debfile "$p")" "$t/sysroot"
-	done
+	case $ARCH in
+	x86_64)
+		for p in $SYSROOT_DEBS; do
+			dpkg -x "$(debfile "$p")" "$t/sysroot"
+		done
+		;;
+	aarch64)
+		# The -arm64-cross packages: their lib/gcc-cross files join the
+		# compiler's, their /usr/aarch64-linux-gnu becomes the sysroot.
+		for p in $SYSROOT_DEBS; do
+			dpkg -x "$(debfile "$p")" "$work/root"
+		done
+		mkdir -p "$t/sysroot/usr"
+		cp -a "$work/root/usr/$TUPLE/include" "$t/sysroot/usr/include"
+		cp -a "$work/root/usr/$TUPLE/lib" "$t/sysroot/usr/lib"
+		ln -s usr/lib "$t/sysroot/lib"
+		sed -i "s|/usr/$TUPLE/lib/|/usr/lib/|g" "$t/sysroot/usr/lib/libc.so"
+		if grep -q "/usr/$TUPLE" "$t/sysroot/usr/lib/libc.so"; then
+			echo "toolchain: libc.so still names /usr/$TUPLE" >&2
+			exit 1
+		fi
+		;;
+	esac
 
-	cp -a "$work/root/usr/lib/gcc/$TUPLE/$GCC_MAJOR" "$t/lib/gcc/$TUPLE/"
+	cp -a "$work/root/usr/$GCC_LIB/$TUPLE/$GCC_MAJOR" "$t/$GCC_LIB/$TUPLE/"
 	for d in gcc g++ cpp gcc-ar gcc-nm gcc-ranlib; do
 		cp -a "$work/root/usr/bin/$TUPLE-$d-$GCC_MAJOR" "$t/gcc-bin/"
 	done
 	for b in $BINUTILS; do
 		cp -a "$work/root/usr/bin/$TUPLE-$b" "$t/$TUPLE/bin/$b"
 	done
-	# Debian's ld is a link to x86_64-linux-gnu-ld.bfd.
+	# Debian's ld is a link to $TUPLE-ld.bfd.
 	ln -sfn ld.bfd "$t/$TUPLE/bin/ld"
 
 	for d in gcc g++ cpp; do
@@ -238,12 +295,24 @@ build() {
 		esac
 	done
 
-	ln -s sysroot/usr/include "$t/include"
-	for link in "$t/lib/gcc/$TUPLE/$GCC_MAJOR"/lib*.so; do
+	# The C++ headers where the relocated cc1plus looks, and the support
+	# libraries' links (libstdc++.so, libgomp.so, ...) into the sysroot.
+	case $ARCH in
+	x86_64)
+		ln -s sysroot/usr/include "$t/include"
+		libs=../../../$TUPLE/ sysroot_libs=../../../../sysroot/usr/lib/$TUPLE/
+		;;
+	aarch64)
+		mkdir -p "$t/$TUPLE/include"
+		ln -s ../../sysroot/usr/include/c++ "$t/$TUPLE/include/c++"
+		libs=../../../../$TUPLE/lib/ sysroot_libs=../../../../sysroot/usr/lib/
+		;;
+	esac
+	for link in "$t/$GCC_LIB/$TUPLE/$GCC_MAJOR"/lib*.so; do
 		target=$(readlink "$link") || continue
-		lib=${target#../../../"$TUPLE"/}
-		if [ "$lib" != "$target" ] && [ -e "$t/sysroot/usr/lib/$TUPLE/$lib" ]; then
-			ln -sfn "../../../../sysroot/usr/lib/$TUPLE/$lib" "$link"
+		lib=${target#"$libs"}
+		if [ "$lib" != "$target" ] && [ -e "$t/$GCC_LIB/$TUPLE/$GCC_MAJOR/$sysroot_libs$lib" ]; then
+			ln -sfn "$sysroot_libs$lib" "$link"
 		fi
 	done
 	rm -rf "$t/sysroot/etc/ld.so.conf.d"
@@ -269,9 +338,9 @@ build() {
 }
 
 c_provenance() {
-	/usr/bin/python3 - "$CACHE/provenance" "$T" <<'EOF'
+	/usr/bin/python3 - "$CACHE/provenance" "$T" "$BOOTLIN" <<'EOF'
 import json, os, sys
-provdir, tc = sys.argv[1:]
+provdir, tc, bootlin = sys.argv[1:]
 debs = []
 with open(os.path.join(tc, ".stamp")) as f:
     for line in f:
@@ -283,13 +352,15 @@ with open(os.path.join(tc, ".stamp")) as f:
 ver = {d["package"]: d["version"] for d in debs}
 doc = {
     "package": "toolchain-external-bootlin",
-    "file": "x86-64--glibc--stable-2025.08-1.tar.xz",
+    "file": bootlin,
     "how": "harness",
     "from": "debian bookworm .debs (apt-get download): " +
             " ".join(sorted({d["package"] for d in debs})),
     "version": "gcc-12 %s, binutils %s, glibc %s, linux-libc-dev %s" % (
-        ver.get("gcc-12"), ver.get("binutils-x86-64-linux-gnu"),
-        ver.get("libc6"), ver.get("linux-libc-dev")),
+        ver.get("gcc-12") or ver.get("gcc-12-aarch64-linux-gnu"),
+        ver.get("binutils-x86-64-linux-gnu") or ver.get("binutils-aarch64-linux-gnu"),
+        ver.get("libc6") or ver.get("libc6-arm64-cross"),
+        ver.get("linux-libc-dev") or ver.get("linux-libc-dev-arm64-cross")),
     "same_version": False,
     "patches": {"applied": [], "failed": []},
     "debs": debs,

@@ -12,12 +12,18 @@
 # B4K_BIN_DIR: a directory of binaries (named as in STAGE/bin) used instead of
 # building, for modules the proxy cannot give; B4K_GIT_DIR: a directory of git
 # repositories (cni-plugin, csi-driver-nfs, livenessprobe, node-driver-registrar,
-# tencentcloud-sdk-go) to build those from instead.
+# tencentcloud-sdk-go) to build those from instead. GOARCH (default amd64):
+# the pieces' architecture; another than amd64 is cached apart (CACHE/GOARCH)
+# and, so far, builds the node's pieces only (the real-build lane's Raspberry Pi).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
 what=${1:-all}
 cache=${B4K_CACHE:-$HOME/.cache/b4k/runtime}
+if [ "${GOARCH:-amd64}" != amd64 ]; then
+	cache=$cache/$GOARCH
+	[ "$what" = node ] || { echo "build-pieces: GOARCH=$GOARCH builds the node's pieces only" >&2; exit 2; }
+fi
 gb=$tree/scripts/go-build-module
 k8s=$("$tree/scripts/mk-version" "$tree/package/kubernetes/kubernetes.mk" || true)
 cri=$("$tree/scripts/mk-version" "$tree/package/cri-dockerd/cri-dockerd.mk" || true)
