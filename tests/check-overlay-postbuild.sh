@@ -3,7 +3,8 @@
 # package/kubernetes/kubernetes.mk (both "1.x.y" and "v1.x.y" spellings), sshd
 # includes the key-only drop-in before anything else, an empty root password
 # is locked, a second run changes nothing, and the offline bundle's list
-# (B4K_IMAGES_MANIFEST) is baked in when valid, refused when not. With BUILDROOT_DIR, Buildroot's
+# (B4K_IMAGES_MANIFEST) is baked in when valid, refused when not, unused CNI
+# plugins and (with docker) ctr are removed. With BUILDROOT_DIR, Buildroot's
 # own support/scripts/check-merged accepts the overlay for a merged /usr and bin.
 set -eu
 cd "$(dirname "$0")/.."
@@ -44,6 +45,21 @@ if BR2_EXTERNAL_KUBERNETES_PATH=$ext B4K_IMAGES_MANIFEST=$tmp/BAD sh board/commo
 fi
 BR2_EXTERNAL_KUBERNETES_PATH=$ext sh board/common/post-build.sh "$target"
 [ ! -e "$target/usr/share/b4k/images.manifest" ] || { echo "FAIL: a stale baked list survived a build without one"; fail=1; }
+# The CNI plugins: those of board/common/cni-plugins.keep stay, Buildroot's
+# other plugins go; ctr goes with docker as the runtime only.
+plugins="bandwidth bridge dhcp dummy firewall host-device host-local ipvlan loopback macvlan portmap ptp sbr static tap tuning vlan vrf flannel"
+for runtime in docker containerd; do
+	t=$tmp/cni-$runtime
+	mkdir -p "$t/opt/cni/bin" "$t/usr/bin"
+	for p in $plugins; do echo "$p" >"$t/opt/cni/bin/$p"; done
+	echo ctr >"$t/usr/bin/ctr"
+	if [ "$runtime" = docker ]; then echo BR2_PACKAGE_DOCKER_ENGINE=y >"$tmp/config"; else : >"$tmp/config"; fi
+	BR2_CONFIG=$tmp/config BR2_EXTERNAL_KUBERNETES_PATH=$ext sh board/common/post-build.sh "$t"
+	got=$(find "$t/opt/cni/bin" -type f -printf '%f\n' | LC_ALL=C sort | tr '\n' ' ')
+	[ "$got" = "bridge flannel host-local loopback portmap " ] || { echo "FAIL: $runtime: /opt/cni/bin holds: $got"; fail=1; }
+	if [ "$runtime" = docker ] && [ -e "$t/usr/bin/ctr" ]; then echo "FAIL: ctr kept with docker"; fail=1; fi
+	if [ "$runtime" = containerd ] && [ ! -e "$t/usr/bin/ctr" ]; then echo "FAIL: ctr removed with containerd"; fail=1; fi
+done
 if [ -n "${BUILDROOT_DIR:-}" ]; then
 	"$BUILDROOT_DIR/support/scripts/check-merged" -t overlay -u -b board/common/rootfs-overlay ||
 		{ echo "FAIL: Buildroot's check-merged"; fail=1; }

@@ -45,3 +45,22 @@ fi
 if [ -f "$target/etc/shadow" ]; then
 	sed -i 's/^root::/root:*:/' "$target/etc/shadow"
 fi
+
+# Buildroot's cni-plugins installs all 18 of its plugins (its package has no
+# option to choose): keep those the node's CNI configuration uses, listed in
+# cni-plugins.keep beside this script; the others (68 MB in all with them)
+# would never run.
+keep=$(dirname "$0")/cni-plugins.keep
+if [ -d "$target/opt/cni/bin" ]; then
+	names=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$keep")
+	for p in "$target"/opt/cni/bin/*; do
+		[ -e "$p" ] || continue
+		echo "$names" | grep -qxF "${p##*/}" || rm -f "$p"
+	done
+fi
+
+# containerd always installs ctr, its debugging client (21 MB); with docker as
+# the runtime nothing calls it (docker and crictl are the node's clients).
+if grep -qx 'BR2_PACKAGE_DOCKER_ENGINE=y' "${BR2_CONFIG:-/dev/null}"; then
+	rm -f "$target/usr/bin/ctr"
+fi
