@@ -43,10 +43,12 @@ stub_unit docker.service /usr/bin/dockerd # docker-engine
 stub_unit containerd.service /usr/bin/containerd # containerd
 stub_unit nfs-server.service /usr/sbin/rpc.nfsd # nfs-utils
 stub_unit sshd.service /usr/sbin/sshd # openssh
-# Executables other packages install (the overlay's own must be real).
+# Executables other packages install (the overlay's own must be real;
+# b4k-node: package/b4k-node-tools).
 for exe in usr/bin/cri-dockerd usr/bin/kubelet usr/bin/kubeadm usr/bin/dockerd \
 	usr/bin/containerd usr/bin/docker usr/sbin/rpc.nfsd usr/sbin/exportfs usr/sbin/sshd \
-	usr/bin/mkdir usr/bin/chown usr/bin/mount usr/bin/umount usr/bin/kubectl; do
+	usr/bin/mkdir usr/bin/chown usr/bin/mount usr/bin/umount usr/bin/kubectl \
+	usr/libexec/b4k/b4k-node; do
 	[ -e "$root/$exe" ] || { printf '#!/bin/sh\n' >"$root/$exe" && chmod +x "$root/$exe"; }
 done
 
