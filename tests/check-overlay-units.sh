@@ -72,7 +72,7 @@ for want in multi-user.target.wants/docker.service multi-user.target.wants/kubel
 	multi-user.target.wants/sshd.service \
 	sockets.target.wants/cri-docker.socket getty.target.wants/getty@tty1.service \
 	'dev-disk-by\x2dlabel-K8S_IMAGES.device.wants/b4k-images.service' \
-	sysinit.target.wants/b4k-hostname.service; do
+	sysinit.target.wants/b4k-hostname.service multi-user.target.wants/b4k-nfs-pod-guard.service; do
 	[ -L "$root/etc/systemd/system/$want" ] || { echo "FAIL: preset-all did not enable $want"; fail=1; }
 done
 # The NFS server runs only where k8s-init enables it (the StorageClass's node).
