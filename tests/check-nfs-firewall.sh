@@ -11,7 +11,8 @@
 #    ones, and fails nothing; `refresh` the same from the API; two runs at once.
 # 2. usr/libexec/b4k/nfs-pod-guard on both nodes: before it, the worker's pod
 #    reaches SRV's 2049 as its node (the hole); after it, no pod reaches 2049
-#    outside the pod network, on either node, while the nodes themselves
+#    outside the pod network, on either node, nor through a Service that
+#    leads there (DNAT), while the nodes themselves
 #    (the kubelet's and CSI node plugin's mounts: host network) still do, the
 #    non-node address is still refused, pods still reach each other's 2049
 #    and SRV's other ports.
@@ -61,6 +62,9 @@ for n in srv wrk; do
 	x "$n" iptables -t nat -A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE
 	i=$((i + 1))
 done
+# a Service 10.96.0.50:80 whose endpoint is the server's 2049, as kube-proxy
+# would DNAT it (anyone who may write an EndpointSlice can make one)
+x wrk iptables -t nat -A PREROUTING -d 10.96.0.50 -p tcp --dport 80 -j DNAT --to-destination 192.168.50.10:2049
 # flannel's routes between the nodes' pod subnets (VXLAN in a real cluster)
 x srv ip route add 10.244.1.0/24 via 192.168.50.11
 x wrk ip route add 10.244.0.0/24 via 192.168.50.10
@@ -154,6 +158,7 @@ if wait "$a" && wait "$b"; then echo "ok: two applies at once"; else echo "FAIL:
 
 # 2. pods and 2049
 expect yes "before nfs-pod-guard: the worker's pod to the server's 2049 (masqueraded as its node: the hole)" pod1 192.168.50.10
+expect yes "before nfs-pod-guard: the worker's pod to a Service leading to the server's 2049" pod1 10.96.0.50:80
 for n in srv wrk; do
 	for _ in 1 2; do
 		x "$n" env B4K_KUBEADM_INIT="$overlay/usr/share/b4k/kubeadm-init.yaml" \
@@ -164,6 +169,7 @@ for n in srv wrk; do
 done
 expect no "the worker's pod to the server's 2049" pod1 192.168.50.10
 expect no "the worker's pod to its own node's 2049 address" pod1 192.168.50.11
+expect no "the worker's pod to a Service leading to the server's 2049 (after DNAT)" pod1 10.96.0.50:80
 expect no "the server's pod to its node's 2049" pod0 192.168.50.10
 expect no "the server's pod to its node's cni0 address, 2049" pod0 10.244.0.1
 expect yes "the worker node (host network: kubelet, CSI node plugin) to the server's 2049" wrk 192.168.50.10
