@@ -12,7 +12,8 @@
 # and records approvals. Passes when exactly the good requests are approved
 # and every other one is logged as left pending.
 # CSR_APPROVER=path runs another approver instead (e.g. the shell script this
-# replaced, to see this test fail on it). Also runs the program's Go tests.
+# replaced, to see this test fail on it). Also gofmt, go vet and the
+# program's Go tests.
 set -eu
 cd "$(dirname "$0")/.."
 PATH=$PATH:/usr/local/go/bin
@@ -22,6 +23,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 src=src/b4k-node-tools
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local GOPROXY=off CGO_ENABLED=0
+unformatted=$(gofmt -l "$src")
+[ -z "$unformatted" ] || { echo "FAIL: not gofmt-formatted: $unformatted"; exit 1; }
 (cd "$src" && go vet ./... && go test -count=1 ./... && go build -trimpath -o "$tmp/b4k-node" .)
 (cd "$src" && go run ./testdata/mkcsrs "$tmp")
 
