@@ -203,8 +203,9 @@ pub struct Generated {
     pub verdicts: Vec<(String, Verdict)>,
 }
 
-/// Evaluates the merged fragment lines and produces the saved defconfig.
-pub fn generate(m: &Model, lines: &[Line]) -> Generated {
+/// Evaluates the merged fragment lines and produces the saved defconfig; an
+/// error when the evaluation went deeper than the evaluator's bound.
+pub fn generate(m: &Model, lines: &[Line]) -> Result<Generated> {
     let mut ev = Eval::new(&m.k);
     ev.prefix = String::new();
     let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
@@ -232,13 +233,16 @@ pub fn generate(m: &Model, lines: &[Line]) -> Generated {
     }
     let mut text = savedefconfig(&mut ev).join("\n");
     text.push('\n');
+    ev.calc_all();
+    ev.check()
+        .with_context(|| format!("evaluating {}", m.from))?;
     findings.sort();
     verdicts.sort();
-    Generated {
+    Ok(Generated {
         text,
         findings,
         verdicts,
-    }
+    })
 }
 
 /// The verdict and finding of a line kconfig does not take as a user value.

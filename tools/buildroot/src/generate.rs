@@ -85,7 +85,7 @@ fn fragments(model: &Model, files: &[PathBuf]) -> Result<Output> {
             }
         }
     }
-    Ok(output(defconfig::generate(model, &lines), Vec::new()))
+    Ok(output(defconfig::generate(model, &lines)?, Vec::new()))
 }
 
 /// `--print NAME [--set GROUP=CHOICE]...`.
@@ -107,7 +107,7 @@ fn print(root: &Path, model: &Model, name: &str, set: &[(String, String)]) -> Re
     let frags = defconfig::fragment_list(&data, name, &spec)?;
     let mut findings = Vec::new();
     let lines = defconfig::read_fragments(root, &frags, &mut findings)?;
-    Ok(output(defconfig::generate(model, &lines), findings))
+    Ok(output(defconfig::generate(model, &lines)?, findings))
 }
 
 /// Every defconfig of the data file: written, or (`check`) compared.
@@ -120,7 +120,7 @@ fn all(root: &Path, model: &Model, check: bool) -> Result<Output> {
     for (name, spec) in &data.defconfigs {
         let frags = defconfig::fragment_list(&data, name, spec)?;
         let lines = defconfig::read_fragments(root, &frags, &mut findings)?;
-        let g = defconfig::generate(model, &lines);
+        let g = defconfig::generate(model, &lines)?;
         findings.extend(g.findings);
         let rel = format!("configs/{name}");
         let old = std::fs::read_to_string(root.join(&rel)).unwrap_or_default();

@@ -66,7 +66,11 @@ impl Prediction {
             frags.push(kernel::read_lines(f, true)?);
         }
         let merged = kernel::merge(base_lines, &frags);
-        let issues = Eval::new(&tree.kconfig).read(&texts(&merged));
+        let mut ev = Eval::new(&tree.kconfig);
+        let issues = ev.read(&texts(&merged));
+        ev.calc_all();
+        ev.check()?;
+        drop(ev);
         Ok(Prediction {
             tree,
             base: opts.base.clone(),

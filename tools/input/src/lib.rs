@@ -23,6 +23,22 @@ use anyhow::{bail, Context, Result};
 use std::io::Read;
 use std::path::Path;
 
+/// The stack the binaries run their command on: sized for the depth bounds of the
+/// Kconfig parser and evaluator (`MAX_COMBINED_DEPTH`, `MAX_EVAL_DEPTH`) in a debug
+/// build, with room to spare; only the pages used are ever touched.
+pub const STACK_BYTES: usize = 256 << 20;
+
+/// Runs `f` on a thread with a [`STACK_BYTES`] stack and returns what it returns.
+pub fn with_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    std::thread::Builder::new()
+        .name("b4k".into())
+        .stack_size(STACK_BYTES)
+        .spawn(f)
+        .context("starting the work thread")?
+        .join()
+        .map_err(|_| anyhow::anyhow!("the work thread panicked (a bug: please report it)"))
+}
+
 /// The largest input b4k reads: far above any Kconfig file, `.config`, fragment,
 /// data file or index (Linux's largest Kconfig file is ~100 KB, a .config ~300 KB).
 pub const MAX_BYTES: u64 = 64 << 20;
