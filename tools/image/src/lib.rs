@@ -486,7 +486,7 @@ pub fn run_cmd(cmd: &mut Command, stdout_to: Option<&Path>) -> Result<()> {
 
 /// sha256 of a file, hex.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut f = b4k_input::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {

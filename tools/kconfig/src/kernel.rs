@@ -178,7 +178,8 @@ impl Drop for TempDir {
 
 /// Parses the Kconfig tree of `srctree` for `arch` with the cross prefix `cross`.
 pub fn load(srctree: &Path, arch: &str, cross: &str) -> Result<Tree> {
-    if !srctree.join("Kconfig").is_file() {
+    // Anything named Kconfig goes to the input gate, which names what is wrong.
+    if std::fs::symlink_metadata(srctree.join("Kconfig")).is_err() {
         bail!(
             "{}: not a kernel source tree (no Kconfig file); pass --kernel-src <dir>",
             srctree.display()

@@ -300,8 +300,10 @@ impl Parser {
 
     fn parse_file(&mut self, file: &str, from: Option<&Loc>) -> Result<()> {
         let path = self.srctree.join(file);
-        let text = match b4k_input::read(&path) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        // Text, strictly: the kernel's and Buildroot's Kconfig files are all UTF-8,
+        // and a byte that is not is an error at its line, never a silent U+FFFD.
+        let text = match b4k_input::read_text(&path) {
+            Ok(t) => t,
             Err(e) => {
                 return Err(match from {
                     Some(l) => anyhow!("{l}: can't open file \"{file}\": {e:#}"),
