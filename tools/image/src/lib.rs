@@ -356,20 +356,23 @@ pub fn render(path: &Path, vars: &board::Vars) -> Result<String> {
 /// Bytes of address space a template's rendering may add to the process.
 pub const TEMPLATE_MEMORY: u64 = 1 << 30;
 
-fn render_text(name: &str, text: &str, vars: &board::Vars) -> Result<String> {
+/// The rendering itself. It runs in a forked child: no `anyhow` here (its
+/// backtrace capture takes a lock another thread may have held at the fork), only
+/// minijinja and plain strings.
+fn render_text(name: &str, text: &str, vars: &board::Vars) -> Result<String, String> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(true);
     env.set_fuel(Some(TEMPLATE_FUEL));
     env.add_template(name, text)
-        .with_context(|| format!("parsing template {name}"))?;
+        .map_err(|e| format!("parsing template {name}: {e:#}"))?;
     let mut out = Capped(Vec::new());
-    env.get_template(name)?
-        .render_captured_to(vars, &mut out)
-        .with_context(|| {
-            format!("at most {TEMPLATE_FUEL} steps and {MAX_RENDER_BYTES} bytes of output")
+    env.get_template(name)
+        .and_then(|t| t.render_captured_to(vars, &mut out))
+        .map_err(|e| {
+            format!("{e:#} (at most {TEMPLATE_FUEL} steps and {MAX_RENDER_BYTES} bytes of output)")
         })?;
-    String::from_utf8(out.0).context("not UTF-8")
+    String::from_utf8(out.0).map_err(|_| "not UTF-8".to_string())
 }
 
 /// The bytes of `/proc/self/statm`'s first field (the address space in use).
@@ -381,9 +384,10 @@ fn address_space() -> u64 {
     pages.saturating_mul(4096)
 }
 
-/// Runs `f` in a forked child limited to [`TEMPLATE_MEMORY`] more address space;
-/// its text comes back through a pipe.
-fn isolated(name: &str, f: impl FnOnce() -> Result<String>) -> Result<String> {
+/// Runs `f` in a forked child limited to [`TEMPLATE_MEMORY`] more address space
+/// and, by `alarm(2)`, to the children's timeout; its text comes back through a
+/// pipe. `f` must take no lock another thread could hold (see [`render_text`]).
+fn isolated(name: &str, f: impl FnOnce() -> Result<String, String>) -> Result<String> {
     use std::io::Write;
     use std::os::fd::FromRawFd;
     let mut fds = [0i32; 2];
@@ -392,6 +396,13 @@ fn isolated(name: &str, f: impl FnOnce() -> Result<String>) -> Result<String> {
         return Err(std::io::Error::last_os_error()).context("creating a pipe");
     }
     let limit = address_space().saturating_add(TEMPLATE_MEMORY);
+    let alarm_secs = u32::try_from(
+        b4k_input::Limits::new(CHILD_TIMEOUT_SECS, 0)
+            .timeout
+            .as_secs()
+            .clamp(1, 600),
+    )
+    .unwrap_or(600);
     // SAFETY: the child only renders and writes to the pipe, then _exit()s; glibc
     // makes malloc usable in a forked child of a threaded process.
     let pid = unsafe { libc::fork() };
@@ -405,12 +416,22 @@ fn isolated(name: &str, f: impl FnOnce() -> Result<String>) -> Result<String> {
             rlim_cur: limit,
             rlim_max: limit,
         };
-        // SAFETY: setrlimit(2) with a valid struct.
-        unsafe { libc::setrlimit(libc::RLIMIT_AS, &rl) };
+        // SAFETY: setrlimit(2) with a valid struct; alarm(2) ends a child that
+        // runs too long (SIGALRM's default action).
+        // The child's stderr goes nowhere: an allocation past the limit is
+        // reported by the parent, in one line.
+        unsafe {
+            libc::setrlimit(libc::RLIMIT_AS, &rl);
+            libc::alarm(alarm_secs);
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+            if null >= 0 {
+                libc::dup2(null, 2);
+            }
+        }
         // A panic must not unwind into the parent's code running in this copy.
         let (code, bytes) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
             Ok(Ok(t)) => (0, t.into_bytes()),
-            Ok(Err(e)) => (1, format!("{e:#}").into_bytes()),
+            Ok(Err(e)) => (1, e.into_bytes()),
             Err(_) => (4, Vec::new()),
         };
         // SAFETY: fds[1] is this process's write end, owned from here on.
@@ -439,7 +460,8 @@ fn isolated(name: &str, f: impl FnOnce() -> Result<String>) -> Result<String> {
         }
     }
     bail!(
-        "{name}: the rendering stopped (more than {} MiB of memory: a value that doubles?)",
+        "{name}: the rendering stopped (more than {} MiB of memory, a value that doubles, or \
+         more than {alarm_secs} s)",
         TEMPLATE_MEMORY >> 20
     )
 }
