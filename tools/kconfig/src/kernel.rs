@@ -236,7 +236,8 @@ impl Tree {
         [name.to_string(), format!("{name}_defconfig")]
             .into_iter()
             .map(|n| dir.join(n))
-            .find(|p| p.is_file())
+            // Anything by that name: the input gate says what is wrong with it.
+            .find(|p| std::fs::symlink_metadata(p).is_ok())
     }
 
     /// `make <name>_defconfig`: the full `.config` lines for an in-tree defconfig file.
