@@ -149,7 +149,8 @@ fn lint_kernel(a: LintKernel) -> Result<u8> {
     };
     let p = b4k_fragments::Prediction::new(&opts)?;
     if let Some(path) = &a.write_config {
-        std::fs::write(path, p.config()).with_context(|| format!("writing {}", path.display()))?;
+        b4k_input::write_atomic(path, p.config().as_bytes())
+            .with_context(|| format!("--write-config {}", path.display()))?;
     }
     if a.print_config {
         write(Stream::Stdout, &p.config())?;
@@ -212,11 +213,14 @@ fn check(a: Check) -> Result<u8> {
 }
 
 fn main() -> ExitCode {
-    let result = match Cli::parse().command {
+    let command = Cli::parse().command;
+    // On a stack sized for the input bounds (b4k_input::STACK_BYTES).
+    let result = b4k_input::with_stack(move || match command {
         Command::LintKernel(a) => lint_kernel(a),
         Command::Defconfig(a) => defconfig(a),
         Command::Check(a) => check(a),
-    };
+    })
+    .and_then(|r| r);
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {

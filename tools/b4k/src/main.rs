@@ -122,10 +122,13 @@ fn lint_kernel(a: LintKernel) -> Result<u8> {
 }
 
 fn main() -> ExitCode {
-    let result = match Cli::parse().command {
+    let command = Cli::parse().command;
+    // On a stack sized for the input bounds (b4k_input::STACK_BYTES).
+    let result = b4k_input::with_stack(move || match command {
         Command::PostImage(a) => post_image(*a),
         Command::LintKernel(a) => lint_kernel(a),
-    };
+    })
+    .and_then(|r| r);
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {

@@ -22,11 +22,15 @@ pub struct Host {
 impl Host {
     /// Asks the host gcc, as Buildroot's Makefile does.
     pub fn detect(buildroot: &Path) -> Result<Host> {
-        let v = std::process::Command::new("gcc")
-            .arg("-v")
-            .env("LC_ALL", "C")
-            .output()
-            .context("running 'gcc -v' (Buildroot asks the host gcc for HOSTARCH)")?;
+        let limits = b4k_input::Limits::new(60, 1 << 20);
+        let v = b4k_input::run(
+            std::process::Command::new("gcc")
+                .arg("-v")
+                .env("LC_ALL", "C"),
+            "'gcc -v' (Buildroot asks the host gcc for HOSTARCH)",
+            limits,
+            None,
+        )?;
         let text = String::from_utf8_lossy(&v.stderr);
         let target = text
             .lines()
@@ -38,10 +42,12 @@ impl Host {
         } else if arch.starts_with("arm") {
             arch = "arm".into();
         }
-        let v = std::process::Command::new("gcc")
-            .arg("--version")
-            .output()
-            .context("running 'gcc --version'")?;
+        let v = b4k_input::run(
+            std::process::Command::new("gcc").arg("--version"),
+            "'gcc --version'",
+            limits,
+            None,
+        )?;
         let first = String::from_utf8_lossy(&v.stdout);
         let re = regex::Regex::new(r" ([0-9]+)\.([0-9]+)\.([0-9]+)")?;
         let major: u32 = re
@@ -49,8 +55,7 @@ impl Host {
             .and_then(|c| c[1].parse().ok())
             .context("no version in 'gcc --version'")?;
         let mk = buildroot.join("Makefile");
-        let text =
-            std::fs::read_to_string(&mk).with_context(|| format!("reading {}", mk.display()))?;
+        let text = b4k_input::read_text(&mk)?;
         let max: u32 = text
             .lines()
             .find_map(|l| l.strip_prefix("HOSTCC_MAX_VERSION := "))
@@ -66,7 +71,7 @@ impl Host {
 /// Buildroot's version from its Makefile (`export BR2_VERSION := 2026.02.3`).
 pub fn version(buildroot: &Path) -> Result<String> {
     let mk = buildroot.join("Makefile");
-    let text = std::fs::read_to_string(&mk).with_context(|| format!("reading {}", mk.display()))?;
+    let text = b4k_input::read_text(&mk)?;
     text.lines()
         .find_map(|l| l.strip_prefix("export BR2_VERSION := "))
         .map(|v| v.trim().to_string())
@@ -116,7 +121,7 @@ fn write_br2_external(dir: &Path, external: &Path, name: &str) -> Result<()> {
     }
     for (what, body) in files {
         let p = dir.join(format!(".br2-external.in.{what}"));
-        std::fs::write(&p, body).with_context(|| format!("writing {}", p.display()))?;
+        b4k_input::write_atomic(&p, body.as_bytes())?;
     }
     Ok(())
 }

@@ -119,14 +119,31 @@ pub fn fragment_list(data: &Data, name: &str, spec: &DefconfigSpec) -> Result<Ve
     Ok(out)
 }
 
+/// A fragment's text through the input gate: a NUL byte, bytes that are not UTF-8
+/// or a carriage return inside a line are errors naming the line (Buildroot's
+/// kconfig would read such a line as something else, silently).
+pub fn read_config_text(p: &Path) -> Result<String> {
+    let text = b4k_input::read_text(p)?;
+    for (i, l) in text.lines().enumerate() {
+        if l.trim_end_matches('\r').contains('\r') {
+            anyhow::bail!(
+                "{}:{}: a carriage return inside the line (old Mac line ends?); save the file \
+                 with Unix line ends",
+                p.display(),
+                i + 1
+            );
+        }
+    }
+    Ok(text)
+}
+
 /// Reads the fragments' lines; malformed lines are findings.
 pub fn read_fragments(root: &Path, names: &[String], out: &mut Vec<Finding>) -> Result<Vec<Line>> {
     let mut lines = Vec::new();
     for n in names {
         let rel = format!("configs/fragments/{n}.fragment");
         let p = root.join(&rel);
-        let bytes = b4k_input::read(&p).with_context(|| format!("named in {DATA}"))?;
-        let text = String::from_utf8_lossy(&bytes);
+        let text = read_config_text(&p).with_context(|| format!("named in {DATA}"))?;
         for (i, t) in text.lines().enumerate() {
             let t = t.trim_end();
             let assign = t.starts_with("BR2_") && t.contains('=');
@@ -203,8 +220,9 @@ pub struct Generated {
     pub verdicts: Vec<(String, Verdict)>,
 }
 
-/// Evaluates the merged fragment lines and produces the saved defconfig.
-pub fn generate(m: &Model, lines: &[Line]) -> Generated {
+/// Evaluates the merged fragment lines and produces the saved defconfig; an
+/// error when the evaluation went deeper than the evaluator's bound.
+pub fn generate(m: &Model, lines: &[Line]) -> Result<Generated> {
     let mut ev = Eval::new(&m.k);
     ev.prefix = String::new();
     let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
@@ -216,6 +234,30 @@ pub fn generate(m: &Model, lines: &[Line]) -> Generated {
         let (v, f) = issue_finding(m, &lines[i], &issue);
         verdicts.push(v);
         findings.push(f);
+    }
+    // `BR2_X=yes` is read as `y` by kconfig (first letter), `BR2_X=no` as `n`:
+    // never guessed silently.
+    for (_, l) in lines.iter().enumerate().filter(|(i, _)| !bad.contains(i)) {
+        if let Some(Ok((n, v))) = split_line_prefixed(&l.text, "") {
+            let ty = m.k.find(&n).map(|s| m.k.syms[s].ty);
+            if matches!(ty, Some(Type::Bool | Type::Tristate))
+                && !matches!(v.as_str(), "y" | "m" | "n")
+            {
+                findings.push(
+                    Finding::error(
+                        &l.file,
+                        l.line,
+                        "invalid-value",
+                        format!(
+                            "{n}={v}: kconfig reads only the first letter ('{}'); write y or n",
+                            v.chars().next().unwrap_or(' ')
+                        ),
+                    )
+                    .about(&n),
+                );
+                verdicts.push((n, Verdict::Invalid));
+            }
+        }
     }
     // The last assignment of each symbol is the one Buildroot keeps.
     let mut last: BTreeMap<String, usize> = BTreeMap::new();
@@ -232,13 +274,16 @@ pub fn generate(m: &Model, lines: &[Line]) -> Generated {
     }
     let mut text = savedefconfig(&mut ev).join("\n");
     text.push('\n');
+    ev.calc_all();
+    ev.check()
+        .with_context(|| format!("evaluating {}", m.from))?;
     findings.sort();
     verdicts.sort();
-    Generated {
+    Ok(Generated {
         text,
         findings,
         verdicts,
-    }
+    })
 }
 
 /// The verdict and finding of a line kconfig does not take as a user value.

@@ -71,8 +71,7 @@ fn output(g: Generated, mut findings: Vec<Finding>) -> Output {
 fn fragments(model: &Model, files: &[PathBuf]) -> Result<Output> {
     let mut lines = Vec::new();
     for f in files {
-        let bytes = b4k_input::read(f)?;
-        let text = String::from_utf8_lossy(&bytes);
+        let text = defconfig::read_config_text(f)?;
         for (i, t) in text.lines().enumerate() {
             let t = t.trim_end();
             let unset = t.starts_with("# ") && t.ends_with(" is not set");
@@ -85,7 +84,7 @@ fn fragments(model: &Model, files: &[PathBuf]) -> Result<Output> {
             }
         }
     }
-    Ok(output(defconfig::generate(model, &lines), Vec::new()))
+    Ok(output(defconfig::generate(model, &lines)?, Vec::new()))
 }
 
 /// `--print NAME [--set GROUP=CHOICE]...`.
@@ -107,7 +106,7 @@ fn print(root: &Path, model: &Model, name: &str, set: &[(String, String)]) -> Re
     let frags = defconfig::fragment_list(&data, name, &spec)?;
     let mut findings = Vec::new();
     let lines = defconfig::read_fragments(root, &frags, &mut findings)?;
-    Ok(output(defconfig::generate(model, &lines), findings))
+    Ok(output(defconfig::generate(model, &lines)?, findings))
 }
 
 /// Every defconfig of the data file: written, or (`check`) compared.
@@ -120,10 +119,16 @@ fn all(root: &Path, model: &Model, check: bool) -> Result<Output> {
     for (name, spec) in &data.defconfigs {
         let frags = defconfig::fragment_list(&data, name, spec)?;
         let lines = defconfig::read_fragments(root, &frags, &mut findings)?;
-        let g = defconfig::generate(model, &lines);
+        let g = defconfig::generate(model, &lines)?;
         findings.extend(g.findings);
         let rel = format!("configs/{name}");
-        let old = std::fs::read_to_string(root.join(&rel)).unwrap_or_default();
+        // Where the defconfig goes: under the tree, through no link (a
+        // configs/*_defconfig link would carry the write out of the tree).
+        let path = b4k_input::under(root, &rel, "configs/defconfigs.toml: defconfig")?;
+        let old = match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            _ => b4k_input::read_text(&path)?,
+        };
         if old == g.text {
             continue;
         }
@@ -139,7 +144,7 @@ fn all(root: &Path, model: &Model, check: bool) -> Result<Output> {
                 ),
             ));
         }
-        changed.push((rel, g.text));
+        changed.push((rel, path, g.text));
     }
     let mut report = Report::new(findings);
     if !check && report.errors() > 0 {
@@ -150,9 +155,8 @@ fn all(root: &Path, model: &Model, check: bool) -> Result<Output> {
             changed.len()
         ));
     } else if !check {
-        for (rel, new) in &changed {
-            let path = root.join(rel);
-            std::fs::write(&path, new).with_context(|| format!("writing {}", path.display()))?;
+        for (rel, path, new) in &changed {
+            b4k_input::write_atomic(path, new.as_bytes())?;
             notes.push(format!("b4k-dev defconfig: wrote {rel}"));
         }
     }
@@ -215,13 +219,15 @@ fn tree_symbol_words(root: &Path) -> Result<BTreeSet<String>> {
             if !e.file_type().is_file() || e.path().ends_with(INDEX) {
                 continue;
             }
-            if let Ok(t) = std::fs::read_to_string(e.path()) {
-                out.extend(re.find_iter(&t).map(|m| m.as_str().to_string()));
+            // Through the gate: a FIFO or a link to a device among them is an
+            // error naming it, not a hang; binary files (images) are skipped.
+            let b = b4k_input::read(e.path())?;
+            if let Ok(t) = std::str::from_utf8(&b) {
+                out.extend(re.find_iter(t).map(|m| m.as_str().to_string()));
             }
         }
     }
-    if let Ok(t) = std::fs::read_to_string(root.join("Config.in")) {
-        out.extend(re.find_iter(&t).map(|m| m.as_str().to_string()));
-    }
+    let t = b4k_input::read_text(&root.join("Config.in"))?;
+    out.extend(re.find_iter(&t).map(|m| m.as_str().to_string()));
     Ok(out)
 }

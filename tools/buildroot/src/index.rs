@@ -392,7 +392,8 @@ pub fn write(path: &Path, json: &str) -> Result<()> {
     } else {
         json.as_bytes().to_vec()
     };
-    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+    b4k_input::write_atomic(path, &bytes)
+        .with_context(|| format!("--export-index {}", path.display()))
 }
 
 /// The JSON text of an index file (decompressed when it ends in `.gz`).
@@ -525,18 +526,35 @@ impl<'a> ExprParser<'a> {
             }
         }
     }
+    /// One more link of a chain; an error past `MAX_COMBINED_DEPTH` (an index
+    /// holds expressions combined from many lines, such as `BR2_LEGACY`'s 894
+    /// selects).
+    fn chain(&self, n: &mut usize) -> Result<()> {
+        *n += 1;
+        if *n > b4k_kconfig::parse::MAX_COMBINED_DEPTH {
+            bail!(
+                "expression chained more than {} deep; regenerate the index",
+                b4k_kconfig::parse::MAX_COMBINED_DEPTH
+            );
+        }
+        Ok(())
+    }
     fn and(&mut self, k: &mut Kconfig) -> Result<Expr> {
         let mut e = self.primary(k)?;
+        let mut n = 0;
         while self.peek() == Some("&&") {
             self.i += 1;
+            self.chain(&mut n)?;
             e = Expr::And(Box::new(e), Box::new(self.primary(k)?));
         }
         Ok(e)
     }
     fn or(&mut self, k: &mut Kconfig) -> Result<Expr> {
         let mut e = self.and(k)?;
+        let mut n = 0;
         while self.peek() == Some("||") {
             self.i += 1;
+            self.chain(&mut n)?;
             e = Expr::Or(Box::new(e), Box::new(self.and(k)?));
         }
         Ok(e)

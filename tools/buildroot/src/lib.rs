@@ -90,14 +90,40 @@ impl ModelSource {
     }
 }
 
-/// The tree's name from `external.desc` (`name: KUBERNETES`).
+/// The tree's name from `external.desc` (`name: KUBERNETES`), checked the way
+/// Buildroot's `support/scripts/br2-external` checks it: not empty, only
+/// `[A-Za-z0-9_]` (it becomes part of make variables and Kconfig symbols), and
+/// here at most [`MAX_NAME`] bytes.
 pub fn external_name(root: &Path) -> Result<String> {
     let p = root.join("external.desc");
-    let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
-    for l in text.lines() {
+    let text = b4k_input::read_text(&p).context("reading the tree's description")?;
+    for (i, l) in text.lines().enumerate() {
         if let Some(n) = l.strip_prefix("name:") {
-            return Ok(n.trim().to_string());
+            let n = n.trim();
+            let fix = "Buildroot needs a name of letters, digits and '_' (e.g. 'name: KUBERNETES')";
+            if n.is_empty() {
+                anyhow::bail!("{}:{}: the name is empty; {fix}", p.display(), i + 1);
+            }
+            if n.len() > MAX_NAME {
+                anyhow::bail!(
+                    "{}:{}: the name is {} bytes long (at most {MAX_NAME}); {fix}",
+                    p.display(),
+                    i + 1,
+                    n.len()
+                );
+            }
+            if let Some(c) = n
+                .chars()
+                .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+            {
+                anyhow::bail!("{}:{}: {c:?} in the name '{n}'; {fix}", p.display(), i + 1);
+            }
+            return Ok(n.to_string());
         }
     }
     anyhow::bail!("{}:1: no 'name: <NAME>' line", p.display())
 }
+
+/// The longest external tree name accepted (Buildroot sets none; names are
+/// short words such as `KUBERNETES`).
+pub const MAX_NAME: usize = 64;

@@ -208,7 +208,7 @@ fn broken_fragments(br: &Path, m: &Model, out: &Path) -> Vec<String> {
     let mut failures = Vec::new();
     for case in &cases {
         let lines = lines_of(case);
-        let g = defconfig::generate(m, &lines);
+        let g = defconfig::generate(m, &lines).unwrap();
         let ours: BTreeSet<(String, Verdict)> = g.verdicts.iter().cloned().collect();
         let (theirs, saved) = oracle(br, out, m, case, &lines);
         let golden_path = case.with_extension("expected");
@@ -281,7 +281,7 @@ fn tree_defconfigs_and_variants(br: &Path, m: &Model, out: &Path) -> Vec<String>
             let merged = out.join("merged.fragment");
             let text: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
             std::fs::write(&merged, text.join("\n") + "\n").unwrap();
-            let g = defconfig::generate(m, &lines);
+            let g = defconfig::generate(m, &lines).unwrap();
             let (theirs, saved) = oracle(br, out, m, &merged, &lines);
             let ours: BTreeSet<(String, Verdict)> = g.verdicts.iter().cloned().collect();
             if ours != theirs {

@@ -174,7 +174,9 @@ fn broken_result_does_not_overwrite_a_committed_defconfig() {
 }
 
 /// Long select chains are real (Buildroot's BR2_TOOLCHAIN_HAS_THREADS has 5,049
-/// operators) and load; parentheses nested past the bound are an error.
+/// operators, 657 of them `||` at the top) and load; chains past
+/// MAX_COMBINED_DEPTH (an `&&` chain of 150,000) and parentheses nested past the
+/// bound are errors.
 #[test]
 fn index_chains_load_and_deep_nesting_is_an_error() {
     let d = scratch("index-depth");
@@ -185,11 +187,19 @@ fn index_chains_load_and_deep_nesting_is_an_error() {
              \"choices\":[],\"legacy\":[]}}"
         )
     };
-    let chain: Vec<String> = (0..6000).map(|i| format!("S{i}")).collect();
+    let chain: Vec<String> = (0..4000).map(|i| format!("S{i}")).collect();
     let p = d.join("index.json");
     std::fs::write(&p, sym(&chain.join(" || "))).unwrap();
     let ix = b4k_buildroot::index::read(&p).unwrap();
     assert!(b4k_buildroot::index::to_kconfig(&ix, &d, "DEMO").is_ok());
+    let chain: Vec<String> = (0..150_000).map(|i| format!("S{i}")).collect();
+    std::fs::write(&p, sym(&chain.join(" && "))).unwrap();
+    let ix = b4k_buildroot::index::read(&p).unwrap();
+    let e = format!(
+        "{:#}",
+        b4k_buildroot::index::to_kconfig(&ix, &d, "DEMO").unwrap_err()
+    );
+    assert!(e.contains("chained more than 5000 deep"), "{e}");
     std::fs::write(
         &p,
         sym(&format!("{}B{}", "(".repeat(5000), ")".repeat(5000))),

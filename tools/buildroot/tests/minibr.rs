@@ -68,7 +68,7 @@ fn cases() -> Vec<PathBuf> {
 }
 
 fn check(m: &Model, case: &Path) {
-    let g = generate(m, &lines(case));
+    let g = generate(m, &lines(case)).unwrap();
     let want = std::fs::read_to_string(case.with_extension("defconfig")).unwrap();
     assert_eq!(g.text, want, "{}", case.display());
     let got: Vec<String> = g

@@ -66,7 +66,11 @@ impl Prediction {
             frags.push(kernel::read_lines(f, true)?);
         }
         let merged = kernel::merge(base_lines, &frags);
-        let issues = Eval::new(&tree.kconfig).read(&texts(&merged));
+        let mut ev = Eval::new(&tree.kconfig);
+        let issues = ev.read(&texts(&merged));
+        ev.calc_all();
+        ev.check()?;
+        drop(ev);
         Ok(Prediction {
             tree,
             base: opts.base.clone(),
@@ -188,8 +192,21 @@ fn fragment_names(frags: &[Vec<Line>]) -> BTreeSet<String> {
 /// The base configuration: a config file, or an in-tree defconfig expanded.
 fn base_lines(tree: &Tree, opts: &Options) -> Result<Vec<Line>> {
     let base = &opts.base;
-    if Path::new(base).is_file() {
-        return kernel::read_lines(Path::new(base), false);
+    // Anything that exists under that name is the base file: through the input
+    // gate (a FIFO or a device is refused, not taken for a defconfig name).
+    if std::fs::symlink_metadata(base).is_ok() {
+        let lines = kernel::read_lines(Path::new(base), false)?;
+        if !lines
+            .iter()
+            .any(|l| matches!(split_line(&l.text), Some(Ok(_))))
+        {
+            bail!(
+                "--base {base}: no CONFIG_ line in {} lines: not a kernel .config; pass a \
+                 .config or an in-tree defconfig name (x86_64, defconfig)",
+                lines.len()
+            );
+        }
+        return Ok(lines);
     }
     let Some(p) = tree.defconfig_path(base) else {
         bail!(

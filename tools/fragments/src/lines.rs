@@ -127,11 +127,14 @@ fn loose_bool(tree: &Tree, name: &str, value: &str, file: &str, line: usize) -> 
     }
     let first = value.chars().next().map(String::from).unwrap_or_default();
     Some(
-        Finding::warning(
+        Finding::error(
             file,
             line,
             "invalid-value",
-            format!("kconfig reads '{value}' as '{first}' for CONFIG_{name}; write it that way"),
+            format!(
+                "CONFIG_{name}={value}: kconfig reads only the first letter ('{first}'), \
+                 silently; write y, m or n"
+            ),
         )
         .about(name),
     )

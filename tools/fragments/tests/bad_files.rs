@@ -30,7 +30,23 @@ fn opts(dir: &Path, frags: Vec<PathBuf>) -> Options {
 fn lint_errors_not_panics_on_bad_files() {
     let dir = tree("lint");
     let frag = dir.join("bad.fragment");
-    std::fs::write(&frag, b"\xff\xfe\x00garbage\nCONFIG_A=y\nCONFIG_").unwrap();
+    // Bytes that are not text: an error naming the file and line, never a guess.
+    for (bytes, want) in [
+        (&b"CONFIG_A=y\n\xff\xfe garbage\n"[..], ":2: not UTF-8"),
+        (&b"CONFIG_A=y\nCONFIG_B=\x00y\n"[..], ":2: a NUL byte"),
+        (
+            &b"CONFIG_A=y\nCONFIG_B=y\rCONFIG_A=n\n"[..],
+            ":2: a carriage return",
+        ),
+    ] {
+        std::fs::write(&frag, bytes).unwrap();
+        let e = format!(
+            "{:#}",
+            lint(&opts(&dir, vec![frag.clone()]), None).unwrap_err()
+        );
+        assert!(e.contains(&format!("{}{want}", frag.display())), "{e}");
+    }
+    std::fs::write(&frag, b"garbage\nCONFIG_A=y\nCONFIG_").unwrap();
     // Non-config lines are findings (exit 1), not a crash; they name the file given.
     let r = lint(&opts(&dir, vec![frag.clone()]), None).unwrap();
     assert_eq!(r.exit_code(), 1);

@@ -282,3 +282,246 @@ fn replay_index() {
     let _ = b4k_buildroot::savedefconfig::savedefconfig(&mut ev);
     eprintln!("savedefconfig done");
 }
+
+/// The preprocessor alone: assignments and references, nested and doubled (no
+/// `$(shell,...)`: the word is broken). Each input returns, within the bounds.
+#[test]
+fn preprocessor() {
+    let s = Scratch::new("preprocess");
+    let seed =
+        b"x := ab\ny = $(x)$(x)\nf = $(1)-$(2)\nz := $(f,$(y),$(x))\nw += $(z)\n$(info,$(w))\n";
+    let tokens = [
+        "$(",
+        ")",
+        ",",
+        "$(x)",
+        "$(y)",
+        "$(f,a,b)",
+        "x := $(x)$(x)\n",
+        "y = $(y)\n",
+        "v = $(w)$(w)\n",
+        "w = $(v)\n",
+        "\n",
+        " := ",
+        " = ",
+        " += ",
+        "$(1)",
+        "$(warning-if,y,m)",
+    ];
+    let n = run("preprocess", &[seed.to_vec()], &tokens, &|input| {
+        let text = String::from_utf8_lossy(input).replace("shell", "she11");
+        let mut m = Macros::new(HashMap::new(), s.0.clone());
+        for l in text.lines() {
+            let r = match l.split_once(" := ").map(|(a, b)| (a, ":=", b)).or_else(|| {
+                l.split_once(" += ")
+                    .map(|(a, b)| (a, "+=", b))
+                    .or_else(|| l.split_once(" = ").map(|(a, b)| (a, "=", b)))
+            }) {
+                Some((name, op, value)) => m.assign(name.trim(), op, value),
+                None => m.expand(l).map(|_| ()),
+            };
+            if r.is_err() {
+                break;
+            }
+        }
+    });
+    eprintln!("preprocess: {n} inputs");
+}
+
+/// The linear `merge_config.sh -m` against the quadratic rule it replaced: the
+/// same lines kept, in the same order.
+#[test]
+fn fragment_merge_matches_sed() {
+    use b4k_kconfig::kernel::{merge, Line};
+    let seed = b"CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_AB=y\nx CONFIG_XCONFIG_C=1\n---\nCONFIG_B=y\nCONFIG_A=n\njunk\nCONFIG_C=y\n".to_vec();
+    let tokens = [
+        "CONFIG_",
+        "A",
+        "B",
+        "C",
+        "=",
+        " ",
+        "y",
+        "\n",
+        "# ",
+        " is not set",
+        "---\n",
+        "_",
+    ];
+    let lines = |t: &str, fragment: bool| -> Vec<Line> {
+        t.lines()
+            .map(|l| Line {
+                text: l.to_string(),
+                origin: None,
+                fragment,
+            })
+            .collect()
+    };
+    let n = run("merge", &[seed], &tokens, &|input| {
+        let text = String::from_utf8_lossy(input);
+        let (base, frag) = text.split_once("---\n").unwrap_or((&text, ""));
+        let (base, frag) = (lines(base, false), lines(frag, true));
+        let got: Vec<String> = merge(base.clone(), std::slice::from_ref(&frag))
+            .into_iter()
+            .map(|l| l.text)
+            .collect();
+        // The rule as merge_config.sh's sed applies it: /CONFIG_X[ =]/ anywhere.
+        let mut names = Vec::new();
+        for l in &frag {
+            if let Some(Ok((n, _))) = b4k_kconfig::eval::split_line(&l.text) {
+                let valid = n.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_');
+                let sed_like =
+                    l.text.starts_with("CONFIG_") || l.text == format!("# CONFIG_{n} is not set");
+                if valid && sed_like {
+                    names.push(format!("CONFIG_{n}"));
+                }
+            }
+        }
+        let mut want: Vec<String> = base
+            .iter()
+            .filter(|l| {
+                !names
+                    .iter()
+                    .any(|n| l.text.contains(&format!("{n}=")) || l.text.contains(&format!("{n} ")))
+            })
+            .map(|l| l.text.clone())
+            .collect();
+        want.extend(frag.iter().map(|l| l.text.clone()));
+        assert_eq!(got, want, "{text:?}");
+    });
+    eprintln!("merge: {n} inputs");
+}
+
+/// A GPT or MBR disk image's partition table: any bytes, no panic, no wrap.
+#[test]
+fn partition_tables() {
+    let s = Scratch::new("disk");
+    let mut gpt = vec![0u8; 512 * 8];
+    gpt[0x1be + 4] = 0xee;
+    gpt[510] = 0x55;
+    gpt[511] = 0xaa;
+    gpt[512..520].copy_from_slice(b"EFI PART");
+    gpt[512 + 72..512 + 80].copy_from_slice(&2u64.to_le_bytes());
+    gpt[512 + 80..512 + 84].copy_from_slice(&4u32.to_le_bytes());
+    gpt[512 + 84..512 + 88].copy_from_slice(&128u32.to_le_bytes());
+    gpt[1024] = 1;
+    gpt[1024 + 32] = 34;
+    gpt[1024 + 40] = 40;
+    let mut mbr = vec![0u8; 512];
+    mbr[0x1be + 4] = 0x83;
+    mbr[0x1be + 8] = 1;
+    mbr[0x1be + 12] = 0xff;
+    mbr[510] = 0x55;
+    mbr[511] = 0xaa;
+    let tokens = [
+        "\u{ff}\u{ff}\u{ff}\u{ff}",
+        "EFI PART",
+        "\u{0}",
+        "\u{ee}",
+        "U\u{aa}",
+    ];
+    let n = run("disk", &[gpt, mbr], &tokens, &|input| {
+        let p = s.0.join("d.img");
+        std::fs::write(&p, input).unwrap();
+        if let Ok(t) = b4k_image::disk::read_table(&p) {
+            for part in t.partitions {
+                assert!(part.offset.checked_add(part.size).is_some(), "{part:?}");
+            }
+        }
+    });
+    eprintln!("disk: {n} inputs");
+}
+
+/// Paths from data: whatever `under` accepts stays under its root.
+#[test]
+fn data_paths() {
+    let s = Scratch::new("paths");
+    std::fs::create_dir_all(s.0.join("d")).unwrap();
+    let _ = std::os::unix::fs::symlink("/", s.0.join("d/up"));
+    let tokens = [
+        "..",
+        "/",
+        ".",
+        "d",
+        "up",
+        "rootfs.ext4",
+        "\n",
+        "\u{0}",
+        "//",
+        "a",
+    ];
+    let n = run("paths", &[b"d/file".to_vec()], &tokens, &|input| {
+        let rel = String::from_utf8_lossy(input);
+        if let Ok(p) = b4k_input::under(&s.0, &rel, "fuzz") {
+            assert!(p.starts_with(&s.0), "{rel:?} -> {}", p.display());
+            assert!(
+                !p.components().any(|c| c == std::path::Component::ParentDir),
+                "{rel:?}"
+            );
+            assert!(!p.starts_with(s.0.join("d/up")), "{rel:?}");
+        }
+    });
+    eprintln!("paths: {n} inputs");
+}
+
+/// `external.desc`: any bytes give a checked name or an error.
+#[test]
+fn external_desc() {
+    let s = Scratch::new("desc");
+    let tokens = [
+        "name:",
+        " ",
+        "KUBERNETES",
+        "\n",
+        ".*(",
+        "\u{ff}",
+        "desc: x\n",
+        "_",
+    ];
+    let n = run("desc", &[file("external.desc")], &tokens, &|input| {
+        std::fs::write(s.0.join("external.desc"), input).unwrap();
+        if let Ok(name) = b4k_buildroot::external_name(&s.0) {
+            assert!(
+                !name.is_empty() && name.len() <= b4k_buildroot::MAX_NAME,
+                "{name:?}"
+            );
+            assert!(
+                name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'),
+                "{name:?}"
+            );
+        }
+    });
+    eprintln!("desc: {n} inputs");
+}
+
+/// A board's templates: bounded in steps, output and memory whatever they say.
+#[test]
+fn templates() {
+    let s = Scratch::new("template");
+    let seeds = vec![
+        file("board/pc/grub.cfg.j2"),
+        file("board/raspberrypi3-64/genimage.cfg.j2"),
+    ];
+    let tokens = [
+        "{% for i in range(100000) %}",
+        "{% endfor %}",
+        "{{ ",
+        " }}",
+        "'x' * 100000",
+        " ~ ",
+        "{% set x = x ~ x %}",
+        "{% set x = 'ab' %}",
+        "{% if x %}",
+        "{% endif %}",
+        "{#",
+        "#}",
+    ];
+    let mut vars = b4k_image::board::Vars::new();
+    vars.insert("x".into(), "ab".into());
+    let n = run("template", &seeds, &tokens, &|input| {
+        let p = s.0.join("t.j2");
+        std::fs::write(&p, input).unwrap();
+        let _ = b4k_image::render(&p, &vars);
+    });
+    eprintln!("template: {n} inputs");
+}

@@ -99,22 +99,32 @@ fn check_requires(ctx: &Ctx, spec: &Spec) -> Result<()> {
     Ok(())
 }
 
-/// A variable of the spec as an integer (the geometry the patches need).
+/// A variable of the spec as a byte count (the geometry the patches need).
 fn var_u64(spec: &Spec, name: &str) -> Result<u64> {
-    spec.vars
-        .get(name)
-        .and_then(|v| v.as_integer())
+    let v = spec.vars.get(name).with_context(|| {
+        format!("image.toml: [vars] {name} (a byte count) is needed by a patch")
+    })?;
+    v.as_integer()
         .and_then(|v| u64::try_from(v).ok())
-        .with_context(|| format!("image.toml: [vars] {name} (a byte count) is needed by a patch"))
+        .with_context(|| {
+            format!("image.toml: [vars] {name} = {v}: not a byte count; give a whole number >= 0")
+        })
 }
 
 /// The bytes of an input after its patch.
 fn patched(spec: &Spec, input: &Input, path: &Path) -> Result<Vec<u8>> {
-    let mut bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut bytes = b4k_input::read(path)?;
     let Some(patch) = input.patch else {
         return Ok(bytes);
     };
-    let core_lba = var_u64(spec, "bios_offset")? / crate::grub::SECTOR;
+    let offset = var_u64(spec, "bios_offset")?;
+    ensure!(
+        offset % crate::grub::SECTOR == 0 && offset > 0,
+        "image.toml: [vars] bios_offset = {offset}: not a multiple of {} above 0 (the BIOS boot \
+         partition starts on a sector)",
+        crate::grub::SECTOR
+    );
+    let core_lba = offset / crate::grub::SECTOR;
     match patch {
         Patch::GrubBootImg => crate::grub::patch_boot_img(&mut bytes, core_lba),
         Patch::GrubCoreImg => {
@@ -133,21 +143,32 @@ fn patched(spec: &Spec, input: &Input, path: &Path) -> Result<Vec<u8>> {
 
 /// Copies (or patches, or links) every input into genimage's input directory.
 fn stage_inputs(ctx: &Ctx, spec: &Spec, found: &[(&Input, PathBuf)]) -> Result<()> {
+    // The root file system's link first: every path staged after it is checked
+    // against it (`under` refuses to write through a link).
+    // No copy: it can be large, and genimage only reads it.
+    for (_, path) in found.iter().filter(|(i, _)| i.rootfs) {
+        let abs = path
+            .canonicalize()
+            .with_context(|| format!("resolving {}", path.display()))?;
+        std::os::unix::fs::symlink(abs, ctx.input.join("rootfs.ext4"))
+            .context("linking rootfs.ext4 into the work directory")?;
+    }
     for (input, path) in found {
-        if input.rootfs {
-            // No copy: it can be large, and genimage only reads it.
-            let abs = path
-                .canonicalize()
-                .with_context(|| format!("resolving {}", path.display()))?;
-            std::os::unix::fs::symlink(abs, ctx.input.join("rootfs.ext4"))
-                .context("linking rootfs.ext4 into the work directory")?;
-        }
         if input.to.is_empty() {
             continue;
         }
-        let bytes = patched(spec, input, path)?;
+        // Patched inputs (GRUB's images, a few KB) are read whole; the others
+        // are copied as streams, whatever their size.
+        let bytes = match input.patch {
+            Some(_) => Some(patched(spec, input, path)?),
+            None => None,
+        };
         for to in &input.to {
-            stage::write(&ctx.input.join(to), &bytes, ctx.epoch)?;
+            let dst = b4k_input::under(&ctx.input, to, "image.toml: input.to")?;
+            match &bytes {
+                Some(b) => stage::write(&dst, b, ctx.epoch)?,
+                None => stage::copy(path, &dst, ctx.epoch)?,
+            }
         }
     }
     Ok(())
@@ -158,12 +179,11 @@ fn stage_initrd(ctx: &Ctx, spec: &Spec) -> Result<Option<String>> {
     let (Some(initrd), Some(how)) = (&ctx.args.initrd, &spec.initrd) else {
         return Ok(None);
     };
-    let dst = ctx.input.join(&how.to);
+    let dst = b4k_input::under(&ctx.input, &how.to, "image.toml: initrd.to")?;
     stage::copy(initrd, &dst, ctx.epoch)?;
     if let Some(a) = &how.append {
-        let p = ctx.input.join(&a.file);
-        let mut text =
-            fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+        let p = b4k_input::under(&ctx.input, &a.file, "image.toml: initrd.append.file")?;
+        let mut text = b4k_input::read_text(&p)?;
         text.push_str(&a.line);
         text.push('\n');
         stage::write(&p, text.as_bytes(), ctx.epoch)?;
@@ -182,10 +202,10 @@ fn check_sizes(
     let mut total = 0u64;
     for rel in stage::list_files(boot_dir)? {
         let len = fs::metadata(boot_dir.join(&rel))?.len();
-        total += len.div_ceil(4096) * 4096;
+        total = total.saturating_add(len.div_ceil(4096).saturating_mul(4096));
     }
     let overhead = 2 << 20;
-    if total + overhead > boot_size {
+    if total.saturating_add(overhead) > boot_size {
         bail!(
             "the boot partition's files take {total} bytes (+{overhead} for the FAT), \
              more than the boot partition's {boot_size} bytes"
@@ -247,6 +267,16 @@ fn base_vars(ctx: &Ctx, spec: &Spec, seed: &[u8], initrd: Option<String>) -> Var
 /// Reads the board's `image.toml` and stages everything genimage needs.
 pub fn plan(ctx: &Ctx) -> Result<Plan> {
     let spec = spec::load(&ctx.board_dir.join("image.toml"))?;
+    for (name, what) in
+        std::iter::once((&spec.image, "image")).chain(spec.keep.iter().map(|k| (k, "keep")))
+    {
+        // Outputs go into BINARIES_DIR by name: a plain file name, nothing else.
+        ensure!(
+            !name.contains('/') && !matches!(name.as_str(), "" | "." | ".."),
+            "image.toml: {what} = {name:?}: not a plain file name; genimage's outputs are \
+             files in its output directory"
+        );
+    }
     let found = find_inputs(ctx, &spec)?;
     check_requires(ctx, &spec)?;
     stage_inputs(ctx, &spec, &found)?;
@@ -259,12 +289,15 @@ pub fn plan(ctx: &Ctx) -> Result<Plan> {
     let seed = seed(ctx, &staged)?;
     let mut vars = base_vars(ctx, &spec, &seed, initrd);
     for t in &spec.templates {
-        let text = crate::render(&ctx.board_dir.join(&t.file), &vars)?;
+        let src = b4k_input::under(&ctx.board_dir, &t.file, "image.toml: template.file")?;
+        let text = crate::render(&src, &vars)
+            .with_context(|| format!("image.toml: template.file = {:?}", t.file))?;
         for to in &t.to {
-            stage::write(&ctx.input.join(to), text.as_bytes(), ctx.epoch)?;
+            let dst = b4k_input::under(&ctx.input, to, "image.toml: template.to")?;
+            stage::write(&dst, text.as_bytes(), ctx.epoch)?;
         }
     }
-    let boot_dir = ctx.input.join(&spec.boot.dir);
+    let boot_dir = b4k_input::under(&ctx.input, &spec.boot.dir, "image.toml: boot.dir")?;
     fs::create_dir_all(&boot_dir).with_context(|| format!("creating {}", boot_dir.display()))?;
     stage::touch_dirs(&boot_dir, ctx.epoch)?;
     let rootfs = found

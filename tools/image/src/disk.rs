@@ -59,7 +59,7 @@ fn u64_at(b: &[u8], o: usize) -> u64 {
 
 /// Reads the partition table of the disk image at `path`.
 pub fn read_table(path: &Path) -> Result<Table> {
-    let mut f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut f = b4k_input::open(path)?;
     let mut mbr = [0u8; SECTOR as usize];
     f.read_exact(&mut mbr)
         .with_context(|| format!("reading the MBR of {}", path.display()))?;
@@ -116,14 +116,20 @@ fn read_gpt(f: &mut File, path: &Path) -> Result<Table> {
         path.display()
     );
     let mut buf = vec![0u8; count * size];
-    f.seek(SeekFrom::Start(entries_lba * SECTOR))?;
+    let at = entries_lba.checked_mul(SECTOR).with_context(|| {
+        format!(
+            "{}: GPT entry array at LBA {entries_lba}: beyond any disk",
+            path.display()
+        )
+    })?;
+    f.seek(SeekFrom::Start(at))?;
     f.read_exact(&mut buf)
         .with_context(|| format!("reading the GPT entries of {}", path.display()))?;
     let partitions = buf
         .chunks(size)
         .enumerate()
         .filter(|(_, e)| e[0..16].iter().any(|&b| b != 0))
-        .map(|(i, e)| {
+        .map(|(i, e)| -> Result<Partition> {
             let name: Vec<u16> = e[56..128]
                 .chunks(2)
                 .map(|c| u16::from_le_bytes([c[0], c[1]]))
@@ -131,17 +137,31 @@ fn read_gpt(f: &mut File, path: &Path) -> Result<Table> {
                 .collect();
             let first = u64_at(e, 32);
             let last = u64_at(e, 40);
-            Partition {
+            // Checked: LBAs near the top of u64 (a damaged or hostile table)
+            // must not wrap into plausible numbers.
+            let bytes = |lba: u64| lba.checked_mul(SECTOR);
+            let size = last
+                .checked_sub(first)
+                .and_then(|n| n.checked_add(1))
+                .and_then(bytes);
+            let (Some(offset), Some(size)) = (bytes(first), size) else {
+                bail!(
+                    "{}: GPT partition {} spans LBA {first} to {last}: not a partition of any disk",
+                    path.display(),
+                    i + 1
+                );
+            };
+            Ok(Partition {
                 number: i as u32 + 1,
                 name: String::from_utf16_lossy(&name),
                 type_id: guid_to_string(&e[0..16]),
                 partuuid: guid_to_string(&e[16..32]),
-                offset: first * SECTOR,
-                size: (last + 1 - first) * SECTOR,
+                offset,
+                size,
                 bootable: u64_at(e, 48) & 4 != 0,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     Ok(Table {
         kind: "gpt".into(),
         disk_id: guid_to_string(&hdr[56..72]),

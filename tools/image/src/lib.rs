@@ -20,7 +20,19 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+/// Seconds genimage, gzip and xz may run (xz -T1 of a 2 GiB image takes minutes on
+/// a slow builder; `B4K_CHILD_TIMEOUT` overrides it).
+pub const CHILD_TIMEOUT_SECS: u64 = 3600;
+/// Bytes a child may print on stdout or stderr (genimage logs a few KB).
+pub const CHILD_MAX_OUTPUT: u64 = 16 << 20;
+/// Bytes a template may render to (a genimage.cfg is a few KB), and the
+/// template's fuel (minijinja's count of instructions: loops nested over
+/// `range(100000)` run out of it instead of running for hours).
+pub const MAX_RENDER_BYTES: u64 = 16 << 20;
+/// See [`MAX_RENDER_BYTES`].
+pub const TEMPLATE_FUEL: u64 = 10_000_000;
 
 /// How the disk image is compressed (always reproducibly: no names, no times,
 /// single-threaded).
@@ -329,34 +341,160 @@ fn rootfs_mtime(bin: &Path) -> Result<i64> {
     Ok(0)
 }
 
-/// Renders a minijinja template file with `vars`; undefined variables are errors.
+/// Renders a minijinja template file with `vars`; undefined variables are errors,
+/// and the rendering is bounded: [`TEMPLATE_FUEL`] steps, [`MAX_RENDER_BYTES`] of
+/// output, and [`TEMPLATE_MEMORY`] bytes of memory (a value doubled at each of
+/// 40 `set`s needs no steps but terabytes: the rendering runs in a forked copy of
+/// this process with an address-space limit, and its death is reported here).
 pub fn render(path: &Path, vars: &board::Vars) -> Result<String> {
     let text = b4k_input::read_text(path)?;
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.set_keep_trailing_newline(true);
     let name = path.display().to_string();
-    env.add_template(&name, &text)
-        .with_context(|| format!("parsing template {name}"))?;
-    env.get_template(&name)?
-        .render(vars)
+    isolated(&name, || render_text(&name, &text, vars))
         .with_context(|| format!("rendering template {name}"))
 }
 
-/// Runs a command, its stdout to `stdout_to` if given; on failure the error
-/// carries the command line and its stderr.
+/// Bytes of address space a template's rendering may add to the process.
+pub const TEMPLATE_MEMORY: u64 = 1 << 30;
+
+/// The rendering itself. It runs in a forked child: no `anyhow` here (its
+/// backtrace capture takes a lock another thread may have held at the fork), only
+/// minijinja and plain strings.
+fn render_text(name: &str, text: &str, vars: &board::Vars) -> Result<String, String> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    env.set_fuel(Some(TEMPLATE_FUEL));
+    env.add_template(name, text)
+        .map_err(|e| format!("parsing template {name}: {e:#}"))?;
+    let mut out = Capped(Vec::new());
+    env.get_template(name)
+        .and_then(|t| t.render_captured_to(vars, &mut out))
+        .map_err(|e| {
+            format!("{e:#} (at most {TEMPLATE_FUEL} steps and {MAX_RENDER_BYTES} bytes of output)")
+        })?;
+    String::from_utf8(out.0).map_err(|_| "not UTF-8".to_string())
+}
+
+/// The bytes of `/proc/self/statm`'s first field (the address space in use).
+fn address_space() -> u64 {
+    let pages: u64 = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|t| t.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0);
+    pages.saturating_mul(4096)
+}
+
+/// Runs `f` in a forked child limited to [`TEMPLATE_MEMORY`] more address space
+/// and, by `alarm(2)`, to the children's timeout; its text comes back through a
+/// pipe. `f` must take no lock another thread could hold (see [`render_text`]).
+fn isolated(name: &str, f: impl FnOnce() -> Result<String, String>) -> Result<String> {
+    use std::io::Write;
+    use std::os::fd::FromRawFd;
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe(2) into a two-element array.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return Err(std::io::Error::last_os_error()).context("creating a pipe");
+    }
+    let limit = address_space().saturating_add(TEMPLATE_MEMORY);
+    let alarm_secs = u32::try_from(
+        b4k_input::Limits::new(CHILD_TIMEOUT_SECS, 0)
+            .timeout
+            .as_secs()
+            .clamp(1, 600),
+    )
+    .unwrap_or(600);
+    // SAFETY: the child only renders and writes to the pipe, then _exit()s; glibc
+    // makes malloc usable in a forked child of a threaded process.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(std::io::Error::last_os_error()).context("forking to render");
+    }
+    if pid == 0 {
+        // SAFETY: closing our copy of the read end; the write end is owned below.
+        unsafe { libc::close(fds[0]) };
+        let rl = libc::rlimit {
+            rlim_cur: limit,
+            rlim_max: limit,
+        };
+        // SAFETY: setrlimit(2) with a valid struct; alarm(2) ends a child that
+        // runs too long (SIGALRM's default action).
+        // The child's stderr goes nowhere: an allocation past the limit is
+        // reported by the parent, in one line.
+        unsafe {
+            libc::setrlimit(libc::RLIMIT_AS, &rl);
+            libc::alarm(alarm_secs);
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+            if null >= 0 {
+                libc::dup2(null, 2);
+            }
+        }
+        // A panic must not unwind into the parent's code running in this copy.
+        let (code, bytes) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            Ok(Ok(t)) => (0, t.into_bytes()),
+            Ok(Err(e)) => (1, e.into_bytes()),
+            Err(_) => (4, Vec::new()),
+        };
+        // SAFETY: fds[1] is this process's write end, owned from here on.
+        let mut w = unsafe { std::fs::File::from_raw_fd(fds[1]) };
+        let ok = w.write_all(&bytes).is_ok();
+        drop(w);
+        // SAFETY: _exit(2) ends the child without running the parent's destructors.
+        unsafe { libc::_exit(if ok { code } else { 3 }) };
+    }
+    // SAFETY: the parent's copies: the write end is closed, the read end owned.
+    unsafe { libc::close(fds[1]) };
+    let r = unsafe { std::fs::File::from_raw_fd(fds[0]) };
+    let mut buf = Vec::new();
+    let read =
+        std::io::Read::read_to_end(&mut std::io::Read::take(r, MAX_RENDER_BYTES + 1), &mut buf);
+    let mut status = 0;
+    // SAFETY: waiting for our own child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    read.context("reading the rendered template")?;
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    if libc::WIFEXITED(status) {
+        match libc::WEXITSTATUS(status) {
+            0 => return Ok(text),
+            1 => bail!("{text}"),
+            _ => {}
+        }
+    }
+    bail!(
+        "{name}: the rendering stopped (more than {} MiB of memory, a value that doubles, or \
+         more than {alarm_secs} s)",
+        TEMPLATE_MEMORY >> 20
+    )
+}
+
+/// A writer that refuses to grow past [`MAX_RENDER_BYTES`].
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if (self.0.len() + b.len()) as u64 > MAX_RENDER_BYTES {
+            return Err(std::io::Error::other(format!(
+                "output exceeds {MAX_RENDER_BYTES} bytes"
+            )));
+        }
+        self.0.extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs a command, its stdout to `stdout_to` if given, within [`CHILD_TIMEOUT_SECS`]
+/// and [`CHILD_MAX_OUTPUT`]; on failure the error carries the command line and
+/// what it printed.
 pub fn run_cmd(cmd: &mut Command, stdout_to: Option<&Path>) -> Result<()> {
     let line = format!("{cmd:?}");
-    if let Some(p) = stdout_to {
-        let f = fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
-        cmd.stdout(f);
-    } else {
-        cmd.stdout(Stdio::piped());
-    }
-    let outp = cmd
-        .stderr(Stdio::piped())
-        .output()
-        .with_context(|| format!("running {line} (is it installed / on PATH?)"))?;
+    let file = match stdout_to {
+        Some(p) => Some(fs::File::create(p).with_context(|| format!("creating {}", p.display()))?),
+        None => None,
+    };
+    let limits = b4k_input::Limits::new(CHILD_TIMEOUT_SECS, CHILD_MAX_OUTPUT);
+    let outp = b4k_input::run(cmd, &line, limits, file)?;
     if !outp.status.success() {
         bail!(
             "{line} failed ({}):\n{}{}",
@@ -370,7 +508,7 @@ pub fn run_cmd(cmd: &mut Command, stdout_to: Option<&Path>) -> Result<()> {
 
 /// sha256 of a file, hex.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut f = b4k_input::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {

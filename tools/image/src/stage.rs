@@ -60,7 +60,10 @@ pub fn copy(src: &Path, dst: &Path, epoch: i64) -> Result<()> {
     if let Some(p) = dst.parent() {
         fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
     }
-    fs::copy(src, dst)
+    // Through the input gate: a FIFO or a device given as --initrd is refused.
+    let mut from = b4k_input::open(src)?;
+    let mut to = fs::File::create(dst).with_context(|| format!("creating {}", dst.display()))?;
+    std::io::copy(&mut from, &mut to)
         .with_context(|| format!("copying {} to {}", src.display(), dst.display()))?;
     touch(dst, epoch)
 }
@@ -75,9 +78,9 @@ fn touch(p: &Path, epoch: i64) -> Result<()> {
 /// files are in: adding a file changes its directory's time).
 pub fn touch_dirs(dir: &Path, epoch: i64) -> Result<()> {
     for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            touch_dirs(&path, epoch)?;
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            touch_dirs(&entry.path(), epoch)?;
         }
     }
     touch(dir, epoch)
@@ -87,8 +90,17 @@ pub fn touch_dirs(dir: &Path, epoch: i64) -> Result<()> {
 pub fn list_files(dir: &Path) -> Result<Vec<String>> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
         for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-            let path = entry?.path();
-            if path.is_dir() {
+            let entry = entry?;
+            let path = entry.path();
+            let ty = entry.file_type()?;
+            if ty.is_symlink() {
+                // Never followed: a link to `.` would be a loop, one to a file
+                // elsewhere would put that file in the image.
+                anyhow::bail!(
+                    "{}: a symbolic link in the boot partition's files; stage files, not links",
+                    path.display()
+                );
+            } else if ty.is_dir() {
                 walk(base, &path, out)?;
             } else {
                 let rel: PathBuf = path.strip_prefix(base)?.to_path_buf();
@@ -113,7 +125,7 @@ pub fn place_all(from: &Path, dir: &Path, names: &[String]) -> Result<()> {
     let mut staged = Vec::new();
     for name in names {
         let tmp = beside(name, "new");
-        if let Err(e) = bring(&from.join(name), &tmp) {
+        if let Err(e) = bring(&from.join(name), &tmp).and_then(|_| sync(&tmp)) {
             for t in &staged {
                 let _ = fs::remove_file(t);
             }
@@ -150,7 +162,14 @@ pub fn place_all(from: &Path, dir: &Path, names: &[String]) -> Result<()> {
     for name in names {
         let _ = fs::remove_file(beside(name, "old"));
     }
-    Ok(())
+    sync(dir)
+}
+
+/// Flushes `p` (a file, or a directory's entries) to the disk.
+fn sync(p: &Path) -> Result<()> {
+    fs::File::open(p)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("syncing {}", p.display()))
 }
 
 /// `src` to `dst`: a rename, or across file systems a copy.

@@ -1,11 +1,43 @@
-//! Reading the files b4k is given, bounded: only regular files (a FIFO would block
-//! forever, `/dev/zero` never ends), at most [`MAX_BYTES`] (also after gzip
-//! decompression), gzip streams without trailing data, and UTF-8 errors that name
-//! the line. Every error names the path as the caller gave it.
+//! The one gate for what b4k and b4k-dev read, write and run.
+//!
+//! - Reading ([`read`], [`read_text`], [`read_maybe_gz`]): only regular files (a
+//!   FIFO would block forever, `/dev/zero` never ends; checked on the opened file,
+//!   which is opened without blocking), at most [`MAX_BYTES`] (also after gzip
+//!   decompression), gzip streams without trailing data, UTF-8 and NUL errors that
+//!   name the line. Every error names the path as the caller gave it.
+//! - Paths from data ([`under`]): relative, no `..`, no symbolic link on the way:
+//!   a board's data cannot make b4k write outside the directory it names.
+//! - Writing ([`write_atomic`]): a temporary file beside the target, synced, then
+//!   renamed; never through a symbolic link, a FIFO or a device.
+//! - Children ([`run`]): a timeout and a cap on what they print.
+
+pub mod child;
+pub mod path;
+pub mod write;
+
+pub use child::{run, Limits};
+pub use path::under;
+pub use write::write_atomic;
 
 use anyhow::{bail, Context, Result};
 use std::io::Read;
 use std::path::Path;
+
+/// The stack the binaries run their command on: sized for the depth bounds of the
+/// Kconfig parser and evaluator (`MAX_COMBINED_DEPTH`, `MAX_EVAL_DEPTH`) in a debug
+/// build, with room to spare; only the pages used are ever touched.
+pub const STACK_BYTES: usize = 256 << 20;
+
+/// Runs `f` on a thread with a [`STACK_BYTES`] stack and returns what it returns.
+pub fn with_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    std::thread::Builder::new()
+        .name("b4k".into())
+        .stack_size(STACK_BYTES)
+        .spawn(f)
+        .context("starting the work thread")?
+        .join()
+        .map_err(|_| anyhow::anyhow!("the work thread panicked (a bug: please report it)"))
+}
 
 /// The largest input b4k reads: far above any Kconfig file, `.config`, fragment,
 /// data file or index (Linux's largest Kconfig file is ~100 KB, a .config ~300 KB).
@@ -13,16 +45,30 @@ pub const MAX_BYTES: u64 = 64 << 20;
 
 /// The bytes of a regular file of at most [`MAX_BYTES`].
 pub fn read(path: &Path) -> Result<Vec<u8>> {
-    // stat before open: opening a FIFO blocks until a writer comes.
-    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    read_limited(open(path)?, path, "")
+}
+
+/// Opens a regular file for reading. Opened with `O_NONBLOCK` (opening a FIFO
+/// would otherwise wait for a writer) and checked with `fstat` on the open file,
+/// so a file swapped for a FIFO or a link to a device between a check and the
+/// open is refused too.
+pub fn open(path: &Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let meta = f
+        .metadata()
+        .with_context(|| format!("reading {}", path.display()))?;
     if !meta.is_file() {
         bail!(
             "{}: not a regular file (a directory, FIFO or device); pass a file",
             path.display()
         );
     }
-    let f = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    read_limited(f, path, "")
+    Ok(f)
 }
 
 fn read_limited(r: impl Read, path: &Path, what: &str) -> Result<Vec<u8>> {
@@ -61,8 +107,16 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// `bytes` as UTF-8; the error names the line and column of the first bad byte.
+/// `bytes` as UTF-8 text without NUL bytes; the error names the line and column
+/// of the first bad byte.
 pub fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        let line = bytes[..at].iter().filter(|&&c| c == b'\n').count() + 1;
+        bail!(
+            "{}:{line}: a NUL byte: not a text file (was it saved by a binary tool?)",
+            path.display()
+        );
+    }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let b = e.as_bytes();
@@ -74,7 +128,7 @@ pub fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
                 .map_or(0, |i| i + 1)
             + 1;
         anyhow::anyhow!(
-            "{}:{line}: not UTF-8 (byte 0x{:02x} at column {col})",
+            "{}:{line}: not UTF-8 (byte 0x{:02x} at column {col}); save the file as UTF-8",
             path.display(),
             b[at]
         )
@@ -126,7 +180,12 @@ mod tests {
     #[test]
     fn utf8_errors_name_line_and_column() {
         let e = utf8(Path::new("f.toml"), b"a = 1\nb = \"\xff\"\n".to_vec()).unwrap_err();
-        assert_eq!(e.to_string(), "f.toml:2: not UTF-8 (byte 0xff at column 6)");
+        assert_eq!(
+            e.to_string(),
+            "f.toml:2: not UTF-8 (byte 0xff at column 6); save the file as UTF-8"
+        );
+        let e = utf8(Path::new("f"), b"a\nb\0\n".to_vec()).unwrap_err();
+        assert!(e.to_string().starts_with("f:2: a NUL byte"), "{e}");
     }
 
     #[test]

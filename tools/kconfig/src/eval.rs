@@ -88,7 +88,20 @@ pub struct Eval<'k> {
     /// Prefix of symbol names in config files: `CONFIG_` (the kernel's), empty for
     /// Buildroot.
     pub prefix: String,
+    /// Levels of evaluation open now (symbols and expression nodes).
+    depth: usize,
+    /// The symbol at which [`MAX_EVAL_DEPTH`] was passed, if it was.
+    too_deep: Option<SymId>,
+    /// Choices whose members were already resolved (`calc_choice` ran).
+    choice_done: Vec<bool>,
 }
+
+/// How deep evaluation may go, counting each symbol whose value needs another's
+/// and each level of an expression: a chain of 30,000 `def_bool`s each needing the
+/// next would otherwise be 30,000 nested calls. The kernel's and Buildroot's trees
+/// need a few hundred; the binaries run on a stack sized for this bound
+/// (`b4k_input::STACK_BYTES`).
+pub const MAX_EVAL_DEPTH: usize = 20_000;
 
 fn strtoll(s: &str, base: u32) -> i64 {
     let s = s.trim_start();
@@ -234,6 +247,9 @@ impl<'k> Eval<'k> {
             modules_val: Tri::N,
             unmet: Vec::new(),
             prefix: "CONFIG_".to_string(),
+            depth: 0,
+            too_deep: None,
+            choice_done: vec![false; k.choices.len()],
         };
         for (i, s) in [Tri::N, Tri::M, Tri::Y].into_iter().enumerate() {
             e.st[i].valid = true;
@@ -321,6 +337,7 @@ impl<'k> Eval<'k> {
         for st in &mut self.st[3..] {
             st.valid = false;
         }
+        self.choice_done.iter_mut().for_each(|d| *d = false);
         if let Some(m) = self.k.modules {
             self.calc(m);
         }
@@ -370,8 +387,52 @@ impl<'k> Eval<'k> {
         self.st[s].rev_dep
     }
 
+    /// The error when evaluation went deeper than [`MAX_EVAL_DEPTH`] (values
+    /// computed after that are not to be trusted): the symbol and where it is
+    /// defined. Every caller checks it before using the values.
+    pub fn error(&self) -> Option<anyhow::Error> {
+        let s = self.too_deep?;
+        let sym = &self.k.syms[s];
+        let at = sym
+            .defs
+            .first()
+            .map(|l| format!("{l}: "))
+            .unwrap_or_default();
+        Some(anyhow::anyhow!(
+            "{at}{} needs a chain of more than {MAX_EVAL_DEPTH} symbols and expression \
+             levels to get its value (dependencies or defaults nested that deep); shorten the chain",
+            sym.name
+        ))
+    }
+
+    /// [`Eval::error`] as a `Result`.
+    pub fn check(&self) -> anyhow::Result<()> {
+        self.error().map_or(Ok(()), Err)
+    }
+
+    /// One more level; false (and the error noted) past [`MAX_EVAL_DEPTH`].
+    fn enter(&mut self, s: Option<SymId>) -> bool {
+        if self.depth >= MAX_EVAL_DEPTH {
+            if self.too_deep.is_none() {
+                self.too_deep = Some(s.unwrap_or(0));
+            }
+            return false;
+        }
+        self.depth += 1;
+        true
+    }
+
     /// Evaluates an expression.
     pub fn eval(&mut self, e: &Expr) -> Tri {
+        if !self.enter(None) {
+            return Tri::N;
+        }
+        let r = self.eval_in(e);
+        self.depth -= 1;
+        r
+    }
+
+    fn eval_in(&mut self, e: &Expr) -> Tri {
         match e {
             Expr::Sym(s) => self.tri(*s),
             Expr::Not(a) => self.eval(a).negate(),
@@ -557,6 +618,16 @@ impl<'k> Eval<'k> {
         if self.st[s].valid {
             return;
         }
+        if !self.enter(Some(s)) {
+            // Left invalid: the error is noted, the values are not used.
+            self.too_deep = Some(self.too_deep.filter(|&t| t != 0).unwrap_or(s));
+            return;
+        }
+        self.calc_in(s);
+        self.depth -= 1;
+    }
+
+    fn calc_in(&mut self, s: SymId) {
         self.st[s].valid = true;
         let k = self.k;
         let sym = &k.syms[s];
@@ -582,7 +653,12 @@ impl<'k> Eval<'k> {
         match self.get_type(s) {
             Type::Bool | Type::Tristate => {
                 if let Some(c) = sym.choice {
-                    self.calc_choice(c);
+                    // Once per choice: its members' values are all set by one run
+                    // (a choice of 20,000 invisible members ran it 20,000 times).
+                    if !self.choice_done[c] {
+                        self.choice_done[c] = true;
+                        self.calc_choice(c);
+                    }
                     newtri = self.st[s].tri;
                 } else {
                     let st = &self.st[s];

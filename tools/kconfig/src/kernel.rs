@@ -46,23 +46,31 @@ fn host_arch() -> String {
     }
 }
 
+/// Seconds and bytes allowed to the version probes (`gcc --version`).
+const PROBE_TIMEOUT_SECS: u64 = 60;
+const PROBE_MAX_OUTPUT: u64 = 1 << 20;
+
 fn sh_output(cmd: &str, env: &HashMap<String, String>) -> String {
-    let out = Command::new("/bin/sh")
-        .arg("-c")
-        .arg(cmd)
-        .env_clear()
-        .envs(env)
-        .output();
-    match out {
+    let mut c = Command::new("/bin/sh");
+    c.arg("-c").arg(cmd).env_clear().envs(env);
+    let limits = b4k_input::Limits::new(PROBE_TIMEOUT_SECS, PROBE_MAX_OUTPUT);
+    match b4k_input::run(&mut c, cmd, limits, None) {
         Ok(o) => String::from_utf8_lossy(&o.stdout)
             .trim_end_matches('\n')
             .to_string(),
+        // As `make` does: a probe that fails gives an empty text.
         Err(_) => String::new(),
     }
 }
 
-fn kernel_version(srctree: &Path) -> String {
-    let text = std::fs::read_to_string(srctree.join("Makefile")).unwrap_or_default();
+fn kernel_version(srctree: &Path) -> Result<String> {
+    let mk = srctree.join("Makefile");
+    // No Makefile (a Kconfig tree alone): no version, as `make` would have none.
+    if std::fs::symlink_metadata(&mk).is_err() {
+        return Ok(String::new());
+    }
+    let text =
+        b4k_input::read_text(&mk).context("reading the kernel's version from its Makefile")?;
     let get = |k: &str| {
         text.lines()
             .find_map(|l| {
@@ -71,19 +79,52 @@ fn kernel_version(srctree: &Path) -> String {
             })
             .unwrap_or_default()
     };
-    format!(
+    Ok(format!(
         "{}.{}.{}{}",
         get("VERSION"),
         get("PATCHLEVEL"),
         get("SUBLEVEL"),
         get("EXTRAVERSION")
-    )
+    ))
+}
+
+/// Refuses a `--cross-compile` prefix that is more than a prefix: it reaches
+/// `/bin/sh` in `$(shell,...)` and the version probes, where `;` or `$(...)`
+/// would run.
+pub fn check_cross(cross: &str) -> Result<()> {
+    if let Some(c) = cross
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-_./+".contains(*c)))
+    {
+        bail!(
+            "--cross-compile {cross:?}: {c:?} is not allowed in a compiler prefix (letters, \
+             digits and -_./+ only, e.g. aarch64-linux-gnu-)"
+        );
+    }
+    Ok(())
 }
 
 /// The environment `make` exports to `conf` (top-level Makefile of Linux 6.12,
 /// GCC toolchain, no `LLVM=`): the caller's environment plus the tool variables.
-pub fn kernel_env(srctree: &Path, arch: &str, cross: &str) -> HashMap<String, String> {
-    let mut env: HashMap<String, String> = std::env::vars().collect();
+/// Variables whose name or value is not UTF-8 are left out; their names (lossy)
+/// come back second, so that a reference to one is an error, not an empty value.
+pub fn kernel_env(
+    srctree: &Path,
+    arch: &str,
+    cross: &str,
+) -> Result<(HashMap<String, String>, Vec<String>)> {
+    check_cross(cross)?;
+    let mut env: HashMap<String, String> = HashMap::new();
+    let mut non_utf8 = Vec::new();
+    for (k, v) in std::env::vars_os() {
+        match (k.into_string(), v.into_string()) {
+            (Ok(k), Ok(v)) => {
+                env.insert(k, v);
+            }
+            (Ok(k), Err(_)) => non_utf8.push(k),
+            (Err(k), _) => non_utf8.push(k.to_string_lossy().into_owned()),
+        }
+    }
     let abs = srctree
         .canonicalize()
         .unwrap_or_else(|_| srctree.to_path_buf());
@@ -114,7 +155,7 @@ pub fn kernel_env(srctree: &Path, arch: &str, cross: &str) -> HashMap<String, St
     set(&mut env, "LC_COLLATE", "C".into());
     set(&mut env, "LC_NUMERIC", "C".into());
     set(&mut env, "srctree", abs.display().to_string());
-    set(&mut env, "KERNELVERSION", kernel_version(srctree));
+    set(&mut env, "KERNELVERSION", kernel_version(srctree)?);
     let cc_text = sh_output(
         &format!("LC_ALL=C {cross}gcc --version 2>/dev/null | head -n 1"),
         &env,
@@ -123,7 +164,7 @@ pub fn kernel_env(srctree: &Path, arch: &str, cross: &str) -> HashMap<String, St
     set(&mut env, "CC_VERSION_TEXT", cc_text);
     let rustc_text = sh_output("rustc --version 2>/dev/null", &env).replace('#', "");
     set(&mut env, "RUSTC_VERSION_TEXT", rustc_text);
-    env
+    Ok((env, non_utf8))
 }
 
 /// A temporary directory removed on drop (where `$(shell,...)` runs, like the object tree).
@@ -137,7 +178,8 @@ impl Drop for TempDir {
 
 /// Parses the Kconfig tree of `srctree` for `arch` with the cross prefix `cross`.
 pub fn load(srctree: &Path, arch: &str, cross: &str) -> Result<Tree> {
-    if !srctree.join("Kconfig").is_file() {
+    // Anything named Kconfig goes to the input gate, which names what is wrong.
+    if std::fs::symlink_metadata(srctree.join("Kconfig")).is_err() {
         bail!(
             "{}: not a kernel source tree (no Kconfig file); pass --kernel-src <dir>",
             srctree.display()
@@ -148,14 +190,17 @@ pub fn load(srctree: &Path, arch: &str, cross: &str) -> Result<Tree> {
     let dir = std::env::temp_dir().join(format!("b4k-kconfig-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let tmp = TempDir(dir);
-    let env = kernel_env(srctree, arch, cross);
+    let (env, non_utf8) = kernel_env(srctree, arch, cross)?;
     // $(shell,...) commands run concurrently; if an output turns out to change the
     // tokens (empty or several words), parse again running them one at a time.
     let mut macros = Macros::new(env.clone(), tmp.0.clone());
     macros.concurrent = true;
+    macros.non_utf8_env = non_utf8.clone();
     let (kconfig, macros) = match parse_tree(srctree, macros) {
         Err(e) if e.is::<crate::parse::SerialNeeded>() => {
-            parse_tree(srctree, Macros::new(env, tmp.0.clone()))?
+            let mut m = Macros::new(env, tmp.0.clone());
+            m.non_utf8_env = non_utf8;
+            parse_tree(srctree, m)?
         }
         r => r?,
     };
@@ -191,7 +236,8 @@ impl Tree {
         [name.to_string(), format!("{name}_defconfig")]
             .into_iter()
             .map(|n| dir.join(n))
-            .find(|p| p.is_file())
+            // Anything by that name: the input gate says what is wrong with it.
+            .find(|p| std::fs::symlink_metadata(p).is_ok())
     }
 
     /// `make <name>_defconfig`: the full `.config` lines for an in-tree defconfig file.
@@ -200,8 +246,9 @@ impl Tree {
         let lines: Vec<&str> = text.lines().collect();
         let mut ev = Eval::new(&self.kconfig);
         ev.read(&lines);
-        Ok(ev
-            .write_config()
+        let out = ev.write_config();
+        ev.check()?;
+        Ok(out
             .into_iter()
             .map(|text| Line {
                 text,
@@ -212,43 +259,63 @@ impl Tree {
     }
 }
 
-/// Reads a config file (a base `.config` or, if `fragment`, a fragment) with line origins.
+/// Reads a config file (a base `.config` or, if `fragment`, a fragment) with line
+/// origins. Through the input gate, as text: a NUL byte, bytes that are not UTF-8
+/// or a carriage return that does not end a line are errors naming the line (the
+/// kernel's `conf` would read such a line as something else, silently).
 pub fn read_lines(path: &Path, fragment: bool) -> Result<Vec<Line>> {
-    let bytes = b4k_input::read(path)?;
-    let text = String::from_utf8_lossy(&bytes);
+    let text = b4k_input::read_text(path)?;
     let name = path.display().to_string();
-    Ok(text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| Line {
+    let mut out = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        let l = l.strip_suffix('\r').unwrap_or(l);
+        if l.contains('\r') {
+            bail!(
+                "{name}:{}: a carriage return inside the line (old Mac line ends?); save the \
+                 file with Unix line ends",
+                i + 1
+            );
+        }
+        out.push(Line {
             text: l.to_string(),
             origin: Some((name.clone(), i + 1)),
             fragment,
-        })
-        .collect())
+        });
+    }
+    Ok(out)
+}
+
+/// The option names `/CONFIG_X[ =]/` would match in `text`: after every
+/// `CONFIG_`, the longest run of name characters, when a space or `=` follows.
+fn sed_names(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices("CONFIG_").filter_map(move |(i, _)| {
+        let rest = &text[i..];
+        let end = 7 + rest[7..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len() - 7);
+        matches!(rest.as_bytes().get(end), Some(b' ' | b'=')).then(|| &rest[..end])
+    })
 }
 
 /// `merge_config.sh -m base fragments...`: for each fragment, lines naming one of its
 /// options are deleted from the result, then the whole fragment is appended.
+/// Linear in the lines: the options of a fragment are a set, and each line is
+/// scanned once for the names sed's pattern would find in it.
 pub fn merge(base: Vec<Line>, fragments: &[Vec<Line>]) -> Vec<Line> {
     let mut out = base;
     for frag in fragments {
-        let mut names = Vec::new();
+        let mut names = std::collections::HashSet::new();
         for l in frag {
             if let Some(Ok((n, _))) = crate::eval::split_line(&l.text) {
                 let valid = n.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_');
                 let sed_like =
                     l.text.starts_with("CONFIG_") || l.text == format!("# CONFIG_{n} is not set");
                 if valid && sed_like {
-                    names.push(format!("CONFIG_{n}"));
+                    names.insert(format!("CONFIG_{n}"));
                 }
             }
         }
-        out.retain(|l| {
-            !names
-                .iter()
-                .any(|n| l.text.contains(&format!("{n}=")) || l.text.contains(&format!("{n} ")))
-        });
+        out.retain(|l| !sed_names(&l.text).any(|n| names.contains(n)));
         out.extend(frag.iter().cloned());
     }
     out
@@ -281,21 +348,62 @@ mod tests {
         // merge_config.sh deletes base lines matching /CONFIG_X[ =]/ for every
         // option of the fragment, then appends the whole fragment.
         let base = lines(
-            &["CONFIG_A=y", "# CONFIG_B is not set", "CONFIG_AB=y"],
+            &[
+                "CONFIG_A=y",
+                "# CONFIG_B is not set",
+                "CONFIG_AB=y",
+                "x CONFIG_XCONFIG_C=1",
+                "CONFIG_CC=y",
+            ],
             false,
         );
-        let frag = lines(&["# a comment", "CONFIG_B=y", "CONFIG_A=n", "junk"], true);
+        let frag = lines(
+            &[
+                "# a comment",
+                "CONFIG_B=y",
+                "CONFIG_A=n",
+                "junk",
+                "CONFIG_C=y",
+            ],
+            true,
+        );
         let got: Vec<String> = merge(base, &[frag]).into_iter().map(|l| l.text).collect();
         assert_eq!(
             got,
             [
                 "CONFIG_AB=y",
+                "CONFIG_CC=y",
                 "# a comment",
                 "CONFIG_B=y",
                 "CONFIG_A=n",
-                "junk"
+                "junk",
+                "CONFIG_C=y"
             ]
         );
+    }
+
+    /// 70,000 fragment lines merged on a 70,000-line base: linear (the old
+    /// merge searched every base line for every option, and did not finish).
+    #[test]
+    fn a_large_merge_is_linear() {
+        let n = 70_000;
+        let base: Vec<String> = (0..n).map(|i| format!("CONFIG_B{i}=y")).collect();
+        let frag: Vec<String> = (0..n).map(|i| format!("CONFIG_B{}=n", 2 * i)).collect();
+        let base = lines(&base.iter().map(String::as_str).collect::<Vec<_>>(), false);
+        let frag = lines(&frag.iter().map(String::as_str).collect::<Vec<_>>(), true);
+        let t = std::time::Instant::now();
+        let got = merge(base, &[frag]);
+        assert_eq!(got.len(), n / 2 + n);
+        assert!(t.elapsed().as_secs() < 10, "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn cross_prefixes_are_prefixes() {
+        assert!(check_cross("aarch64-linux-gnu-").is_ok());
+        assert!(check_cross("").is_ok());
+        for bad in ["x; touch /tmp/p;", "$(reboot)", "a b", "`id`"] {
+            assert!(check_cross(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

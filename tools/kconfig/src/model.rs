@@ -132,6 +132,25 @@ impl Expr {
     }
 }
 
+/// The depth of `e` as a tree, computed without recursion (so that a tree too deep
+/// to evaluate can still be measured and refused).
+pub fn depth(e: &Expr) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(e, 1usize)];
+    while let Some((e, d)) = stack.pop() {
+        max = max.max(d);
+        match e {
+            Expr::Not(a) => stack.push((a, d + 1)),
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                stack.push((a, d + 1));
+                stack.push((b, d + 1));
+            }
+            Expr::Sym(_) | Expr::Cmp(..) => {}
+        }
+    }
+    max
+}
+
 /// `a && b` where a missing expression means "always" (the kernel's `expr_alloc_and`).
 pub fn and_opt(a: Option<Expr>, b: Option<Expr>) -> Option<Expr> {
     match (a, b) {

@@ -217,6 +217,7 @@ pub struct Parser {
     /// Files read, in order.
     pub files: Vec<String>,
     include_stack: Vec<String>,
+    bytes_read: usize,
 }
 
 fn rewrite_m(e: Option<Expr>, modules: SymId) -> Option<Expr> {
@@ -252,6 +253,7 @@ impl Parser {
             choice: None,
             files: Vec::new(),
             include_stack: Vec::new(),
+            bytes_read: 0,
         }
     }
 
@@ -298,8 +300,10 @@ impl Parser {
 
     fn parse_file(&mut self, file: &str, from: Option<&Loc>) -> Result<()> {
         let path = self.srctree.join(file);
-        let text = match b4k_input::read(&path) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        // Text, strictly: the kernel's and Buildroot's Kconfig files are all UTF-8,
+        // and a byte that is not is an error at its line, never a silent U+FFFD.
+        let text = match b4k_input::read_text(&path) {
+            Ok(t) => t,
             Err(e) => {
                 return Err(match from {
                     Some(l) => anyhow!("{l}: can't open file \"{file}\": {e:#}"),
@@ -311,6 +315,15 @@ impl Parser {
             bail!(
                 "{}: more than {MAX_SOURCE_DEPTH} files sourced inside each other",
                 from.map(|l| l.to_string()).unwrap_or_default()
+            );
+        }
+        self.bytes_read += text.len();
+        if self.files.len() >= MAX_SOURCED_FILES || self.bytes_read > MAX_TREE_BYTES {
+            bail!(
+                "{}: exceeds {MAX_SOURCED_FILES} sourced files or {} MiB of Kconfig text \
+                 (files sourced twice at each level?)",
+                from.map(|l| l.to_string()).unwrap_or_default(),
+                MAX_TREE_BYTES >> 20
             );
         }
         if self.include_stack.iter().any(|f| f == file) {
@@ -676,7 +689,42 @@ impl Parser {
 
     /// A `config` entry: its properties, with the dependencies of the blocks around
     /// it, go to its symbol (and to the symbols it selects or implies).
+    /// The expressions of `s` that grow with the lines of other entries, within
+    /// [`MAX_COMBINED_DEPTH`].
+    fn check_combined(&self, s: SymId, loc: &Loc) -> Result<()> {
+        let sym = &self.k.syms[s];
+        for (what, e) in [
+            ("its definitions' dependencies", &sym.dir_dep),
+            ("the selects of it", &sym.rev_dep),
+            ("the implies of it", &sym.implied),
+        ] {
+            if let Some(e) = e {
+                if crate::model::depth(e) > MAX_COMBINED_DEPTH {
+                    return Err(Self::err(
+                        loc,
+                        format!(
+                            "{}: {what} combine into an expression deeper than \
+                             {MAX_COMBINED_DEPTH}; use an intermediate symbol",
+                            sym.name
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn finish_config(&mut self, e: Entry, s: SymId) -> Result<()> {
+        let targets: Vec<SymId> = e.reverse.iter().map(|r| r.1).collect();
+        let loc = e.loc.clone();
+        self.finish_config_in(e, s)?;
+        for t in std::iter::once(s).chain(targets) {
+            self.check_combined(t, &loc)?;
+        }
+        Ok(())
+    }
+
+    fn finish_config_in(&mut self, e: Entry, s: SymId) -> Result<()> {
         let parent = self.frames.last().and_then(|f| f.dep.clone());
         let full = and_opt(parent, e.deps.clone());
         let vis = self.vis_chain();
@@ -844,6 +892,7 @@ fn attribute(k: &mut Kconfig, cur: &mut Entry, kw: &str, ts: &mut Toks, loc: &Lo
             ts.kw("on")?;
             let e = ts.expr(k)?;
             cur.deps = and_opt(cur.deps.take(), Some(e));
+            combined(&cur.deps, "'depends on' lines", loc)?;
         }
         "select" | "imply" => {
             if !is_sym {
@@ -870,6 +919,7 @@ fn attribute(k: &mut Kconfig, cur: &mut Entry, kw: &str, ts: &mut Toks, loc: &Lo
             ts.kw("if")?;
             let e = ts.expr(k)?;
             cur.visible_if = and_opt(cur.visible_if.take(), Some(e));
+            combined(&cur.visible_if, "'visible if' lines", loc)?;
         }
         "modules" => {
             if let EntryKind::Config(s) = cur.kind {
@@ -886,6 +936,19 @@ fn attribute(k: &mut Kconfig, cur: &mut Entry, kw: &str, ts: &mut Toks, loc: &Lo
     }
     ts.end()?;
     Ok(false)
+}
+
+/// An entry's `what` (several lines joined with `&&`) within [`MAX_COMBINED_DEPTH`].
+fn combined(e: &Option<Expr>, what: &str, loc: &Loc) -> Result<()> {
+    if e.as_ref()
+        .is_some_and(|e| crate::model::depth(e) > MAX_COMBINED_DEPTH)
+    {
+        return Err(Parser::err(
+            loc,
+            format!("exceeds {MAX_COMBINED_DEPTH} {what} in one entry; use an intermediate symbol"),
+        ));
+    }
+    Ok(())
 }
 
 /// Skips a help text starting at line index `i`; returns the index of the first line after it.
@@ -934,6 +997,19 @@ pub const MAX_NESTING: usize = 100;
 
 /// The most `source` files open at once.
 pub const MAX_SOURCE_DEPTH: usize = 64;
+
+/// The most `source` statements one parse follows, and the most bytes it reads:
+/// Linux 6.12 has ~1,700 Kconfig files (~8 MB), Buildroot ~3,000 `Config.in`
+/// files; files that each source the next twice would otherwise make 2^n parses.
+pub const MAX_SOURCED_FILES: usize = 20_000;
+/// See [`MAX_SOURCED_FILES`].
+pub const MAX_TREE_BYTES: usize = 256 << 20;
+
+/// How deep an expression combined from several lines may be: the `depends on`
+/// lines of an entry, the `select`s of one symbol (Buildroot's `BR2_LEGACY` has
+/// 894), the definitions of one symbol. Far below what overflows the stack
+/// the binaries run on (`b4k_input::STACK_BYTES`).
+pub const MAX_COMBINED_DEPTH: usize = 5000;
 
 struct Toks {
     t: Vec<Tok>,

@@ -2,11 +2,10 @@
 //! the built-ins `shell`, `info`, `warning-if`, `error-if`, `filename`, `lineno`,
 //! and environment variables (Documentation/kbuild/kconfig-macro-language.rst).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// How deep a function macro may call itself before expansion stops with an error.
 pub const MAX_EXPANSION_DEPTH: u32 = 200;
@@ -28,6 +27,9 @@ pub struct Macros {
     vars: HashMap<String, Var>,
     /// Environment given to `$(shell,...)` and looked up for unknown names.
     pub env: HashMap<String, String>,
+    /// Names of environment variables left out of `env` because their name or
+    /// value is not UTF-8 (lossy names): a reference to one is an error.
+    pub non_utf8_env: Vec<String>,
     /// Working directory of `$(shell,...)` (the kernel runs them in the object tree).
     pub shell_dir: PathBuf,
     /// Current file and line, for `$(filename)`, `$(lineno)` and messages.
@@ -41,14 +43,27 @@ pub struct Macros {
     /// Run `$(shell,...)` commands concurrently, returning markers (see [`Macros::resolve`]).
     pub concurrent: bool,
     pending: Vec<Pending>,
+    nesting: u32,
 }
 
 /// A `$(shell,...)` command started but maybe not finished.
 struct Pending {
-    child: Option<std::process::Child>,
-    cmd: String,
+    child: Option<std::thread::JoinHandle<Result<String>>>,
     result: Option<String>,
 }
+
+/// Seconds a `$(shell,...)` command may run (the kernel's run a compiler on a
+/// one-line input: well under a second each).
+pub const SHELL_TIMEOUT_SECS: u64 = 120;
+/// Bytes a `$(shell,...)` command may print (the kernel keeps 4095 of them).
+pub const SHELL_MAX_OUTPUT: u64 = 1 << 20;
+/// Bytes one expansion may produce: far above any real Kconfig line (the kernel's
+/// longest expanded lines are a few KB), far below what a doubling variable makes.
+pub const MAX_EXPANSION_BYTES: usize = 1 << 20;
+/// How deep references may nest, written inside each other or reached through
+/// variables (`$(a)` whose value is `$(b)`...): each level is a few Rust stack
+/// frames. The kernel's own Kconfig files nest fewer than 10.
+pub const MAX_PAREN_NESTING: u32 = 200;
 
 /// Start and end of a marker standing for the output of a running `$(shell,...)`.
 const MARK_START: char = '\u{1}';
@@ -66,6 +81,7 @@ impl Macros {
         Macros {
             vars: HashMap::new(),
             env,
+            non_utf8_env: Vec::new(),
             shell_dir,
             file: String::new(),
             line: 0,
@@ -73,6 +89,7 @@ impl Macros {
             shell_runs: 0,
             concurrent: false,
             pending: Vec::new(),
+            nesting: 0,
         }
     }
 
@@ -115,6 +132,10 @@ impl Macros {
                     value: String::new(),
                     busy: 0,
                 });
+                if var.value.len() + add.len() >= MAX_EXPANSION_BYTES {
+                    let msg = format!("'{name}' exceeds {MAX_EXPANSION_BYTES} bytes");
+                    return Err(self.err(msg));
+                }
                 if !var.value.is_empty() {
                     var.value.push(' ');
                 }
@@ -138,6 +159,12 @@ impl Macros {
             if b[i] == b'$' {
                 out.push_str(&s[start..i]);
                 let (text, next) = self.dollar(s, i + 1, args)?;
+                if out.len() + text.len() > MAX_EXPANSION_BYTES {
+                    return Err(self.err(format!(
+                        "expansion exceeds {MAX_EXPANSION_BYTES} bytes (a variable that doubles \
+                         itself?); a Kconfig line is never this long"
+                    )));
+                }
                 out.push_str(&text);
                 i = next;
                 start = i;
@@ -161,8 +188,16 @@ impl Macros {
                 &s[i + 1..]
             ))
         })?;
-        let text = self.clause(&s[i + 1..end], args)?;
-        Ok((text, end + 1))
+        if self.nesting >= MAX_PAREN_NESTING {
+            return Err(self.err(format!(
+                "references '$(' nested more than {MAX_PAREN_NESTING} deep, written or \
+                 through variables; split the line"
+            )));
+        }
+        self.nesting += 1;
+        let text = self.clause(&s[i + 1..end], args);
+        self.nesting -= 1;
+        Ok((text?, end + 1))
     }
 
     fn clause(&mut self, inner: &str, args: &[String]) -> Result<String> {
@@ -227,6 +262,11 @@ impl Macros {
             if let Some(v) = self.env.get(&name) {
                 return Ok(v.clone());
             }
+            if self.non_utf8_env.contains(&name) {
+                return Err(self.err(format!(
+                    "environment variable {name} is not UTF-8; unset it or give it a UTF-8 value"
+                )));
+            }
         }
         Ok(String::new())
     }
@@ -280,7 +320,8 @@ impl Macros {
     }
 
     /// `$(shell,cmd)`: /bin/sh -c, stdout (first 4095 bytes), trailing newlines
-    /// removed, inner newlines turned into spaces: what the kernel's `do_shell` does.
+    /// removed, inner newlines turned into spaces: what the kernel's `do_shell`
+    /// does; bounded by [`SHELL_TIMEOUT_SECS`] and [`SHELL_MAX_OUTPUT`].
     fn shell(&mut self, cmd: &str) -> Result<String> {
         self.shell_runs += 1;
         if self.concurrent {
@@ -290,26 +331,24 @@ impl Macros {
                     self.finish(i)?;
                 }
             }
-            let child = self.spawn(cmd)?;
+            let job = self.job(cmd);
             self.pending.push(Pending {
-                child: Some(child),
-                cmd: cmd.to_string(),
+                child: Some(std::thread::spawn(job)),
                 result: None,
             });
             return Ok(format!("{MARK_START}{}{MARK_END}", self.pending.len() - 1));
         }
-        let child = self.spawn(cmd)?;
-        collect_output(child, cmd)
+        self.job(cmd)()
     }
 
     fn finish(&mut self, i: usize) -> Result<String> {
         if let Some(r) = &self.pending[i].result {
             return Ok(r.clone());
         }
-        let child = self.pending[i].child.take();
-        let cmd = self.pending[i].cmd.clone();
-        let r = match child {
-            Some(c) => collect_output(c, &cmd)?,
+        let r = match self.pending[i].child.take() {
+            Some(c) => c
+                .join()
+                .map_err(|_| anyhow::anyhow!("a $(shell,...) thread panicked"))??,
             None => String::new(),
         };
         self.pending[i].result = Some(r.clone());
@@ -354,37 +393,30 @@ impl Macros {
         self.finish(i)
     }
 
-    fn spawn(&self, cmd: &str) -> Result<std::process::Child> {
-        Command::new("/bin/sh")
-            .arg("-c")
+    /// The run of one `$(shell,cmd)`, ready to go on any thread.
+    fn job(&self, cmd: &str) -> impl FnOnce() -> Result<String> + Send + 'static {
+        let mut c = Command::new("/bin/sh");
+        c.arg("-c")
             .arg(cmd)
             .current_dir(&self.shell_dir)
             .env_clear()
-            .envs(&self.env)
-            .stdin(Stdio::inherit())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .with_context(|| format!("{}:{}: running {cmd}", self.file, self.line))
+            .envs(&self.env);
+        let what = format!("{}:{}: $(shell,{cmd})", self.file, self.line);
+        move || {
+            let limits = b4k_input::Limits::new(SHELL_TIMEOUT_SECS, SHELL_MAX_OUTPUT);
+            let out = b4k_input::run(&mut c, &what, limits, None)?;
+            Ok(do_shell(out.stdout))
+        }
     }
 }
 
-/// Reads a command's output the way the kernel's `do_shell` does.
-fn collect_output(mut child: std::process::Child, cmd: &str) -> Result<String> {
-    {
-        let mut buf = Vec::new();
-        if let Some(mut out) = child.stdout.take() {
-            out.read_to_end(&mut buf)
-                .with_context(|| format!("reading the output of {cmd}"))?;
-        }
-        child.wait().with_context(|| format!("waiting for {cmd}"))?;
-        buf.truncate(4095);
-        while buf.last() == Some(&b'\n') {
-            buf.pop();
-        }
-        let s = String::from_utf8_lossy(&buf).replace('\n', " ");
-        Ok(s)
+/// What the kernel's `do_shell` makes of a command's output.
+fn do_shell(mut buf: Vec<u8>) -> String {
+    buf.truncate(4095);
+    while buf.last() == Some(&b'\n') {
+        buf.pop();
     }
+    String::from_utf8_lossy(&buf).replace('\n', " ")
 }
 
 /// Index of the `)` closing a `(` that ends right before `from`.
@@ -459,7 +491,68 @@ mod tests {
             .join()
             .unwrap();
         let e = r.unwrap_err();
-        assert!(e.contains("Too deep recursive expansion"), "{e}");
+        assert!(
+            e.contains("Too deep recursive expansion") || e.contains("nested more than"),
+            "{e}"
+        );
+    }
+
+    /// `$(` nested 20,000 deep, a chain of 20,000 variables, a variable doubled
+    /// 40 times, `$(shell,yes)` and `$(shell,sleep 60)`: located errors, on a
+    /// 2 MiB stack, in bounded time.
+    #[test]
+    fn depth_size_and_children_are_bounded() {
+        let r = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(|| {
+                let mut m = m();
+                m.file = "Kconfig".into();
+                m.line = 7;
+                let mut errs = Vec::new();
+                let n = 20_000;
+                let deep = format!("{}x{}", "$(".repeat(n), ")".repeat(n));
+                errs.push(m.expand(&deep).unwrap_err().to_string());
+                for i in 0..n {
+                    m.assign(&format!("v{i}"), "=", &format!("$(v{})", i + 1))
+                        .unwrap();
+                }
+                errs.push(m.expand("$(v0)").unwrap_err().to_string());
+                m.assign("x", ":=", "ab").unwrap();
+                let mut last = Ok(());
+                for _ in 0..40 {
+                    last = m.assign("x", ":=", "$(x)$(x)");
+                    if last.is_err() {
+                        break;
+                    }
+                }
+                errs.push(last.unwrap_err().to_string());
+                m.assign("y", "=", "$(y)$(y)").unwrap();
+                errs.push(m.expand("$(y)").unwrap_err().to_string());
+                errs
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        for e in &r {
+            assert!(e.starts_with("Kconfig:7: "), "{e}");
+        }
+        assert!(r[0].contains("nested more than"), "{}", r[0]);
+        assert!(r[2].contains("exceeds"), "{}", r[2]);
+        let mut m = m();
+        std::env::set_var(b4k_input::child::TIMEOUT_ENV, "1");
+        let t = std::time::Instant::now();
+        for cmd in [
+            "$(shell,yes)",
+            "$(shell,cat /dev/zero)",
+            "$(shell,sleep 60)",
+        ] {
+            let e = m.expand(cmd).unwrap_err().to_string();
+            assert!(
+                e.contains("printed more than") || e.contains("did not finish"),
+                "{e}"
+            );
+        }
+        assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
     }
 
     #[test]

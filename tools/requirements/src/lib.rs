@@ -41,7 +41,7 @@ pub enum Level {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Group {
-    name: String,
+    name: toml::Spanned<String>,
     level: Level,
     #[serde(default)]
     #[allow(dead_code)]
@@ -109,7 +109,23 @@ pub fn load(path: &Path) -> Result<Vec<Requirement>> {
     })?;
     let mut out = Vec::new();
     let excluded = file.excluded;
+    if file.group.is_empty() {
+        bail!(
+            "{}:1: no [[group]] of options: nothing would be checked; list the options a \
+             node needs in [[group]] tables",
+            path.display()
+        );
+    }
     for g in file.group {
+        let gline = b4k_input::line_of(&starts, g.name.span().start);
+        let gname = g.name.into_inner();
+        if g.options.is_empty() {
+            bail!(
+                "{}:{gline}: group '{gname}' has no options: it would be \"0/0 satisfied\"; \
+                 list its options or remove the group",
+                path.display()
+            );
+        }
         for o in g.options {
             let line = b4k_input::line_of(&starts, o.span().start);
             let o = o.into_inner();
@@ -128,7 +144,7 @@ pub fn load(path: &Path) -> Result<Vec<Requirement>> {
                 name,
                 exact,
                 level: g.level,
-                group: g.name.clone(),
+                group: gname.clone(),
                 file: path.display().to_string(),
                 line,
             });
@@ -153,6 +169,13 @@ fn check_excluded(
             if o.is_empty() || !o.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
                 bail!(
                     "{}:{line}: excluded '{o}' is not a kernel option name",
+                    path.display()
+                );
+            }
+            if let Some(bare) = o.strip_prefix("CONFIG_") {
+                bail!(
+                    "{}:{line}: excluded '{o}': write the name without CONFIG_ ('{bare}'), as \
+                     the kernel's Kconfig does; as written it matches no option",
                     path.display()
                 );
             }
@@ -292,6 +315,29 @@ mod tests {
         }
     }
 
+    /// Nonsense that used to pass: an empty group, no group, an excluded name with
+    /// its CONFIG_ prefix.
+    #[test]
+    fn nonsense_is_an_error_with_its_line() {
+        for (name, text, want) in [
+            (
+                "empty-group.toml",
+                "[[group]]\nname = \"g\"\nlevel = \"required\"\noptions = []\n",
+                ":2: group 'g' has no options",
+            ),
+            ("no-group.toml", "group = []\n", ":1: no [[group]]"),
+            (
+                "prefixed.toml",
+                "[[group]]\nname = \"g\"\nlevel = \"required\"\noptions = [\"A\"]\n\n[[excluded]]\noptions = [\"CONFIG_B\"]\nreason = \"r\"\n",
+                ":7: excluded 'CONFIG_B': write the name without CONFIG_ ('B')",
+            ),
+        ] {
+            let p = write(name, text.as_bytes());
+            let e = load(&p).unwrap_err().to_string();
+            assert!(e.contains(want), "{name}: {e}");
+        }
+    }
+
     #[test]
     fn lines_come_from_the_toml() {
         let p = write(
@@ -331,7 +377,7 @@ mod tests {
     fn bad_bytes_and_devices_are_errors_with_place() {
         let p = write("utf8.toml", b"[[group]]\nname = \"\xff\"\n");
         let e = format!("{:#}", load(&p).unwrap_err());
-        assert!(e.ends_with(":2: not UTF-8 (byte 0xff at column 9)"), "{e}");
+        assert!(e.contains(":2: not UTF-8 (byte 0xff at column 9)"), "{e}");
         let _ = std::fs::remove_file(p);
         let e = format!("{:#}", load(Path::new("/dev/zero")).unwrap_err());
         assert!(e.contains("not a regular file"), "{e}");

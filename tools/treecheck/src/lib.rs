@@ -52,7 +52,7 @@ pub struct Known {
 /// Runs every rule on the tree at `root`.
 pub fn check_tree(root: &Path, known: &Known) -> Result<Vec<Finding>> {
     let mut out = Vec::new();
-    let files = tree_files(root)?;
+    let files = tree_files(root, &mut out)?;
     let ext_name = b4k_buildroot::external_name(root)?;
     check_hashes(root, &mut out)?;
     check_symbols(root, &files, &ext_name, known, &mut out)?;
@@ -65,51 +65,112 @@ pub fn check_tree(root: &Path, known: &Known) -> Result<Vec<Finding>> {
 }
 
 /// The files of the tree (relative paths, sorted): git's list when `root` is a git
-/// work tree, otherwise every file outside `target/`, `.git/` and `output/`.
-fn tree_files(root: &Path) -> Result<Vec<String>> {
-    let git = std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args([
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-        ])
-        .output();
-    if let Ok(o) = git {
-        if o.status.success() {
-            let mut v: Vec<String> = String::from_utf8_lossy(&o.stdout)
-                .split('\0')
-                .filter(|s| !s.is_empty())
-                .filter(|s| root.join(s).symlink_metadata().is_ok())
-                .map(str::to_string)
-                .collect();
-            v.sort();
-            return Ok(v);
+/// work tree, otherwise every file outside `target/`, `.git/` and `output/`. Names
+/// Buildroot could not use (not UTF-8, a newline or another control character)
+/// and files that are not regular files (a FIFO, a device, a link to one: the
+/// tools would refuse to read them, Buildroot would hang or read without end) are
+/// findings, and left out of the list.
+fn tree_files(root: &Path, out: &mut Vec<Finding>) -> Result<Vec<String>> {
+    let mut names: Vec<Vec<u8>> = Vec::new();
+    let mut git = std::process::Command::new("git");
+    git.arg("-C").arg(root).args([
+        "ls-files",
+        "-z",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+    ]);
+    let limits = b4k_input::Limits::new(120, 256 << 20);
+    match b4k_input::run(&mut git, "git ls-files", limits, None) {
+        Ok(o) if o.status.success() => {
+            names.extend(
+                o.stdout
+                    .split(|&b| b == 0)
+                    .filter(|s| !s.is_empty())
+                    .map(<[u8]>::to_vec),
+            );
+        }
+        _ => {
+            let skip = |e: &walkdir::DirEntry| {
+                let n = e.file_name().to_string_lossy();
+                e.depth() == 1 && matches!(n.as_ref(), ".git" | "target" | "output" | "buildroot")
+            };
+            for e in WalkDir::new(root).into_iter().filter_entry(|e| !skip(e)) {
+                let e = e.with_context(|| format!("listing {}", root.display()))?;
+                if e.file_type().is_dir() {
+                    continue;
+                }
+                if let Ok(rel) = e.path().strip_prefix(root) {
+                    use std::os::unix::ffi::OsStrExt;
+                    names.push(rel.as_os_str().as_bytes().to_vec());
+                }
+            }
         }
     }
     let mut v = Vec::new();
-    let skip = |e: &walkdir::DirEntry| {
-        let n = e.file_name().to_string_lossy();
-        e.depth() == 1 && matches!(n.as_ref(), ".git" | "target" | "output" | "buildroot")
-    };
-    for e in WalkDir::new(root).into_iter().filter_entry(|e| !skip(e)) {
-        let e = e.with_context(|| format!("listing {}", root.display()))?;
-        if e.file_type().is_dir() {
+    for raw in names {
+        let shown = String::from_utf8_lossy(&raw).escape_debug().to_string();
+        let Ok(rel) = String::from_utf8(raw) else {
+            push(
+                out,
+                &shown,
+                0,
+                "file-name",
+                "the file name is not UTF-8; rename it (Buildroot's make and Kconfig \
+                 handle names as text)"
+                    .into(),
+            );
+            continue;
+        };
+        if rel.chars().any(char::is_control) {
+            push(
+                out,
+                &shown,
+                0,
+                "file-name",
+                "the file name holds a newline or another control character; rename it \
+                 (make splits such names)"
+                    .into(),
+            );
             continue;
         }
-        if let Ok(rel) = e.path().strip_prefix(root) {
-            v.push(rel.to_string_lossy().into_owned());
+        let p = root.join(&rel);
+        let Ok(meta) = p.symlink_metadata() else {
+            continue;
+        };
+        // Links are judged by what they lead to (a link to /dev/zero is a device).
+        let target = if meta.file_type().is_symlink() {
+            std::fs::metadata(&p).ok()
+        } else {
+            Some(meta)
+        };
+        if target.is_some_and(|m| !m.is_file() && !m.is_dir()) {
+            push(
+                out,
+                &rel,
+                0,
+                "special-file",
+                "not a regular file (a FIFO, a device or a link to one): Buildroot would \
+                 hang or read without end on it; replace it by a file"
+                    .into(),
+            );
+            continue;
         }
+        v.push(rel);
     }
     v.sort();
     Ok(v)
 }
 
+/// The text of a file of the tree through the input gate; `None` when it is
+/// missing, not a regular file (reported once by [`tree_files`]), or binary.
 fn read_text(root: &Path, rel: &str) -> Option<String> {
-    let b = std::fs::read(root.join(rel)).ok()?;
+    read_path(&root.join(rel))
+}
+
+/// [`read_text`] of any path.
+fn read_path(p: &Path) -> Option<String> {
+    let b = b4k_input::read(p).ok()?;
     if b.contains(&0) {
         return None;
     }
@@ -441,7 +502,7 @@ fn package_units(root: &Path) -> Result<HashSet<String>> {
             have.insert(n.clone());
         }
         if n.ends_with(".mk") {
-            if let Ok(t) = std::fs::read_to_string(e.path()) {
+            if let Some(t) = read_path(e.path()) {
                 have.extend(unit_re.find_iter(&t).map(|m| m.as_str().to_string()));
             }
         }
@@ -532,8 +593,7 @@ fn check_enabled_units(
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_default();
             if n.ends_with(".preset") && e.file_type().is_file() {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("reading {}", p.display()))?;
+                let text = b4k_input::read_text(p)?;
                 for (i, line) in text.lines().enumerate() {
                     let mut w = line.split_whitespace();
                     if let (Some("enable"), Some(u)) = (w.next(), w.next()) {
@@ -560,7 +620,7 @@ fn verify_buildroot_units(pk: &Path, out: &mut Vec<Finding>) {
         if let Ok(rd) = std::fs::read_dir(&dir) {
             for e in rd.filter_map(|e| e.ok()) {
                 if e.file_name().to_string_lossy().ends_with(".mk") {
-                    if let Ok(t) = std::fs::read_to_string(e.path()) {
+                    if let Some(t) = read_path(&e.path()) {
                         found |= t.contains(unit);
                     }
                 }
