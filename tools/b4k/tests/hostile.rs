@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 const ULIMIT_V_KIB: u64 = 2 << 20;
-const TIMEOUT_SECS: u64 = 120;
+const TIMEOUT_SECS: u64 = 300;
 
 fn b4k(args: &[&str]) -> (i32, String, Duration) {
     let t = Instant::now();

@@ -120,7 +120,7 @@ impl World {
         let outside = snapshot_outside(self.root());
         let t = Instant::now();
         let e = format!("{:#}", run(opts).expect_err("post-image should fail"));
-        assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
+        assert!(t.elapsed() < Duration::from_secs(300), "{:?}", t.elapsed());
         assert_eq!(
             snapshot(self.root()),
             before,
@@ -365,7 +365,7 @@ fn genimage_that_floods_sleeps_or_fails_leaves_the_old_set() {
         let e = w.fails(&o);
         assert!(e.contains(want), "{name}: {e}");
     }
-    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(120), "{:?}", t.elapsed());
 }
 
 /// A failure injected at the move of each output into BINARIES_DIR (the place
@@ -405,5 +405,5 @@ fn templates_are_bounded() {
         let e = w.fails(&w.opts());
         assert!(e.contains("grub.cfg.j2"), "{body}: {e}");
     }
-    assert!(t.elapsed() < Duration::from_secs(120), "{:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(600), "{:?}", t.elapsed());
 }

@@ -394,7 +394,7 @@ mod tests {
         let t = std::time::Instant::now();
         let got = merge(base, &[frag]);
         assert_eq!(got.len(), n / 2 + n);
-        assert!(t.elapsed().as_secs() < 10, "{:?}", t.elapsed());
+        assert!(t.elapsed().as_secs() < 30, "{:?}", t.elapsed());
     }
 
     #[test]

@@ -552,7 +552,7 @@ mod tests {
                 "{e}"
             );
         }
-        assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
+        assert!(t.elapsed().as_secs() < 60, "{:?}", t.elapsed());
     }
 
     #[test]
