@@ -138,8 +138,12 @@ fn tree_files(root: &Path, out: &mut Vec<Finding>) -> Result<Vec<String>> {
         let Ok(meta) = p.symlink_metadata() else {
             continue;
         };
-        // Links are judged by what they lead to (a link to /dev/zero is a device).
-        let target = if meta.file_type().is_symlink() {
+        // Links are judged by what they lead to (a link to /dev/zero is a device),
+        // except systemd's mask, a link to /dev/null: it reads as empty.
+        let mask = std::fs::read_link(&p).is_ok_and(|t| t == Path::new("/dev/null"));
+        let target = if mask {
+            None
+        } else if meta.file_type().is_symlink() {
             std::fs::metadata(&p).ok()
         } else {
             Some(meta)
