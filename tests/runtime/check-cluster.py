@@ -27,6 +27,17 @@ Checks (pass/fail and wall time, to --results as JSON):
   nfs-outsider        NFS from node 2 with an address the cluster does not use
                       (a network namespace on node 2, 192.168.100.77) is refused
                       by node 1, while node 2's own mount of /data/nfs works
+then every streaming path of kubectl (kube.streaming; issue 28), on a pod on each node
+(suffix -1, -2), each writing a fresh token and reading it back:
+  stream-pod-N        the pod is Ready
+  exec-ws-N, exec-spdy-N, exec-stdin-N, attach-N, run-it-N, port-forward-N, logs-f-N,
+  cp-in-N, cp-out-N   exec over websockets and SPDY, exec with standard input, attach,
+                      `run -it --rm`, port-forward, `logs -f`, `cp` in and out
+  stream-bind-N       node N's cri-dockerd listens on 127.0.0.1:10010 only
+  stream-closed-N     node N's port 10010 is refused from the other node (whose TCP
+                      reaches node N's API server or kubelet port)
+  nodeport-N          a NodePort Service (externalTrafficPolicy Local) at node N's
+                      address, from the other node, gives node N's pod's token
   no-pull             neither kubelet pulled an image
 """
 
@@ -226,6 +237,26 @@ def main():
         outs = [kube.no_pull(node) for node in nodes]
         return all(ok for ok, _ in outs), "; ".join(d for _, d in outs)
 
+    def stream_checks(name1, name2):
+        """kubectl's streaming paths on a pod on each node (kubectl on node 1), the
+        streaming server's port closed to the other node, a NodePort from the other node."""
+        addr = {1: "192.168.100.1", 2: "192.168.100.2"}
+        tokens = {}
+        for n, name in ((1, name1), (2, name2)):
+            st, checks = kube.streaming(n1, "b4k-stream-%d" % n, image, name, 18080 + n)
+            tokens[n] = st["token"]
+            if step("stream-pod-%d" % n, checks[0][1]):
+                for check_name, fn in checks[1:]:
+                    step("%s-%d" % (check_name, n), fn)
+        for n, node, other, control in ((1, n1, n2, 6443), (2, n2, n1, 10250)):
+            step("stream-bind-%d" % n, lambda node=node: kube.stream_bind(node))
+            step("stream-closed-%d" % n, lambda other=other, n=n, control=control:
+                 kube.ports_from(other, addr[n], kube.STREAM_PORT, control))
+        rc, out = kube.apply(n1, kube.node_port_service())
+        for n, other in ((1, n2), (2, n1)):
+            step("nodeport-%d" % n, lambda other=other, n=n: kube.http_get(other, addr[n], kube.NODE_PORT, tokens[n])
+                 if rc == 0 else (False, "apply: " + out))
+
     try:
         # Both nodes boot and load the bundle before the control plane starts: under TCG
         # on 2 host cores, node 2's boot beside a running control plane starved it (the
@@ -239,8 +270,10 @@ def main():
             name1, name2 = state["names"]
             for name, fn in [("vxlan", vxlan), ("pod-1-to-2", fetch(name1, "web-2", name2)),
                              ("pod-2-to-1", fetch(name2, "web-1", name1)),
-                             ("rwx-shared", rwx_shared), ("nfs-outsider", nfs_outsider), ("no-pull", no_pull)]:
+                             ("rwx-shared", rwx_shared), ("nfs-outsider", nfs_outsider)]:
                 step(name, fn)
+            stream_checks(name1, name2)
+            step("no-pull", no_pull)
         if not all(r["pass"] for r in results):
             for node in nodes:
                 if node.alive():

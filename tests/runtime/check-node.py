@@ -27,6 +27,17 @@ With --e2e, before the reboot checks:
   rwx-read        a second pod reads the file back
   kube-bench      (with --kube-bench) kube-bench (CIS 1.12) on the node: no FAIL in the
                   worker-node section; the control-plane section's counts printed
+  stream-pod      a pod for the streaming checks is Ready (kube.streaming), then, each
+                  writing a fresh token and reading it back through kubectl:
+  exec-ws, exec-spdy, exec-stdin, attach, run-it, port-forward, logs-f, cp-in, cp-out
+                  exec over websockets (kubectl's default) and over SPDY, exec with
+                  standard input, attach, `run -it --rm` (a terminal), port-forward (an
+                  HTTP request through it), `logs -f`, `cp` into and out of the pod
+  stream-bind     cri-dockerd's streaming server listens on 127.0.0.1:10010 only
+  stream-outsider from the host (QEMU forwards a port to the node's 10010): no answer, while
+                  the kubelet's port forwarded the same way answers (a plain HTTP request
+                  to a TLS server: 400)
+  nodeport        a NodePort Service reached from the host (a forwarded port) gives the pod's token
   ssh-audit       (with --ssh-audit) ssh-audit from the host against the
                   node's sshd (QEMU forwards a local port to it): no "fail" item
 and after them:
@@ -40,8 +51,10 @@ import base64
 import gzip
 import re
 import shlex
+import socket
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 import kube  # noqa: E402
@@ -68,7 +81,7 @@ def required_from_validators(path):
 
 def free_tcp_port():
     """A TCP port on 127.0.0.1 nobody uses now, for QEMU's forward to the node's sshd."""
-    s = __import__("socket").socket()
+    s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
@@ -100,6 +113,12 @@ def main():
         # restrict=on keeps the guest off every network; a forwarded port still reaches it
         ssh_port = free_tcp_port()
         netdev += ",hostfwd=tcp:127.0.0.1:%d-:22" % ssh_port
+    # the host as an outsider: the streaming server's port, the kubelet's (a control) and the NodePort
+    fwd = {}
+    if a.e2e:
+        for guest in (kube.STREAM_PORT, 10250, kube.NODE_PORT):
+            fwd[guest] = free_tcp_port()
+            netdev += ",hostfwd=tcp:127.0.0.1:%d-:%d" % (fwd[guest], guest)
     cmd = qemu_pc(a.disk, a.data, a.iso, netdev, "", a.mem)
     node = Node(cmd, a.log)
     results = []
@@ -180,6 +199,7 @@ def main():
             size, a.rootfs_size, " ".join(out.split()[1:]))
 
     state = {}
+    stream, stream_checks = kube.streaming(node, "b4k-stream", a.pod_image)
 
     def data_disk():
         rc, out = node.run("findmnt -no SOURCE,FSTYPE /data && blkid -o value -s UUID /dev/vdb && "
@@ -239,6 +259,42 @@ def main():
         counts = re.search(r"node: .*?(\d+) checks FAIL", out)
         return rc == 0 and counts is not None and counts.group(1) == "0", summary[-700:]
 
+    def from_host(guest_port):
+        """An HTTP request from the host to the node's `guest_port` (QEMU's forward): the
+        reply's bytes (b"" when the node closes the connection unanswered)."""
+        reply = b""
+        try:
+            with socket.create_connection(("127.0.0.1", fwd[guest_port]), timeout=30) as s:
+                s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    reply += chunk
+        except OSError as e:
+            reply += ("(%s)" % e).encode()
+        return reply
+
+    def stream_outsider():
+        cri, kubelet = from_host(kube.STREAM_PORT), from_host(10250)
+        ok = not cri.startswith(b"HTTP/") and kubelet.startswith(b"HTTP/1.0 400")
+        return ok, "node's %d from the host: %r; its kubelet's 10250: %r" % (
+            kube.STREAM_PORT, cri[:80], kubelet.split(b"\r\n")[0][:80])
+
+    def nodeport():
+        rc, out = kube.apply(node, kube.node_port_service())
+        if rc != 0:
+            return False, "apply: " + out
+        end, body = time.monotonic() + 600, ""
+        while time.monotonic() < end:
+            lines = from_host(kube.NODE_PORT).decode(errors="replace").replace("\r", "").splitlines()
+            body = lines[-1] if lines else ""
+            if body == stream["token"]:
+                break
+            time.sleep(10)
+        return body == stream["token"], "NodePort %d from the host: %r, the pod's token %r" % (
+            kube.NODE_PORT, body, stream["token"])
+
     def ssh_audit():
         """ssh-audit from the host against the node's sshd: no "[fail]" item."""
         r = subprocess.run(shlex.split(a.ssh_audit) + ["-n", "127.0.0.1:%d" % ssh_port],
@@ -269,6 +325,14 @@ def main():
                     if not check(name, fn):
                         e2e = False
                         break
+                if e2e:
+                    # every streaming path of kubectl (issue 28), each check on its own
+                    if check("stream-pod", stream_checks[0][1]):
+                        for name, fn in stream_checks[1:]:
+                            check(name, fn)
+                        check("nodeport", nodeport)
+                    check("stream-bind", lambda: kube.stream_bind(node))
+                    check("stream-outsider", stream_outsider)
                 if e2e and a.kube_bench:
                     check("kube-bench", kube_bench)
             if a.ssh_audit:
