@@ -38,6 +38,10 @@ then every streaming path of kubectl (kube.streaming; issue 28), on a pod on eac
                       reaches node N's API server or kubelet port)
   nodeport-N          a NodePort Service (externalTrafficPolicy Local) at node N's
                       address, from the other node, gives node N's pod's token
+  secret-at-rest      on node 1: a Secret's value is in none of etcd's files (kube.secret_at_rest)
+  audit-log           node 1's API server writes its audit log, mode 0600
+  kube-bench-1, kube-bench-2  (with --kube-bench) CIS 1.12: no FAIL on node 1 (worker-node and
+                      control-plane sections) nor on node 2 (worker-node section)
   no-pull             neither kubelet pulled an image
 """
 
@@ -67,6 +71,8 @@ def main():
     ap.add_argument("--disk", action="append", required=True, help="twice: each node's copy of the pc disk image")
     ap.add_argument("--data", action="append", required=True, help="twice: each node's empty data disk")
     ap.add_argument("--log-dir", required=True)
+    ap.add_argument("--kube-bench", action="store_true",
+                    help="the image has kube-bench and its cfg/ (build-pieces.sh): run kube-bench on both nodes")
     common_args(ap)
     a = ap.parse_args()
     if len(a.disk) != 2 or len(a.data) != 2:
@@ -273,6 +279,11 @@ def main():
                              ("rwx-shared", rwx_shared), ("nfs-outsider", nfs_outsider)]:
                 step(name, fn)
             stream_checks(name1, name2)
+            step("secret-at-rest", lambda: kube.secret_at_rest(n1))
+            step("audit-log", lambda: kube.audit_log(n1))
+            if a.kube_bench:
+                step("kube-bench-1", lambda: kube.kube_bench(n1, ("node", "master")))
+                step("kube-bench-2", lambda: kube.kube_bench(n2, ("node",)))
             step("no-pull", no_pull)
         if not all(r["pass"] for r in results):
             for node in nodes:

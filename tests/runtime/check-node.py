@@ -25,8 +25,11 @@ With --e2e, before the reboot checks:
   rwx-pvc         a ReadWriteMany claim of the default StorageClass is Bound
   rwx-write       a pod writes a file to it (the node's own NFS export)
   rwx-read        a second pod reads the file back
+  secret-at-rest  a Secret reads back, and its value is in none of etcd's files (nor the
+                  audit log), which hold the secretbox envelope of k8s-init's key (0600)
+  audit-log       the API server's audit log is written, mode 0600 (its size printed)
   kube-bench      (with --kube-bench) kube-bench (CIS 1.12) on the node: no FAIL in the
-                  worker-node section; the control-plane section's counts printed
+                  worker-node section nor in the control plane's; counts and ids printed
   stream-pod      a pod for the streaming checks is Ready (kube.streaming), then, each
                   writing a fresh token and reading it back through kubectl:
   exec-ws, exec-spdy, exec-stdin, attach, run-it, port-forward, logs-f, cp-in, cp-out
@@ -242,23 +245,6 @@ def main():
             state["written"] = out
         return ok, out
 
-    def kube_bench():
-        """kube-bench (build-pieces.sh puts it and its cfg/ into the Debian lane's image) with
-        the CIS 1.12 benchmark: the worker-node section has no FAIL (WARN are the
-        benchmark's manual checks); the control-plane section's counts are reported."""
-        rc, out = node.run("(command -v kube-bench >/dev/null || { echo 'no kube-bench in the image "
-                           "(build-pieces.sh: B4K_GIT_DIR/kube-bench)'; exit 1; }; "
-                           "for t in node master; do kube-bench run --config-dir /etc/kube-bench/cfg "
-                           "--benchmark cis-1.12 --targets $t --noremediations > /tmp/kb-$t.txt 2>&1; done; "
-                           "grep -h '^\\[FAIL\\]' /tmp/kb-node.txt; "
-                           # -m 4: the section's summary (the total's repeats it)
-                           "for t in node master; do echo \"$t: $(grep -m 4 -h -E '^[0-9]+ checks (PASS|FAIL|WARN|INFO)' "
-                           "/tmp/kb-$t.txt | tr '\\n' ' ')\"; done; "
-                           "echo \"master FAIL: $(grep -h '^\\[FAIL\\]' /tmp/kb-master.txt | cut -d' ' -f2 | tr '\\n' ' ')\")", 900)
-        summary = " | ".join(line for line in out.splitlines() if line.strip())
-        counts = re.search(r"node: .*?(\d+) checks FAIL", out)
-        return rc == 0 and counts is not None and counts.group(1) == "0", summary[-700:]
-
     def from_host(guest_port):
         """An HTTP request from the host to the node's `guest_port` (QEMU's forward): the
         reply's bytes (b"" when the node closes the connection unanswered)."""
@@ -333,8 +319,10 @@ def main():
                         check("nodeport", nodeport)
                     check("stream-bind", lambda: kube.stream_bind(node))
                     check("stream-outsider", stream_outsider)
+                    check("secret-at-rest", lambda: kube.secret_at_rest(node))
+                    check("audit-log", lambda: kube.audit_log(node))
                 if e2e and a.kube_bench:
-                    check("kube-bench", kube_bench)
+                    check("kube-bench", lambda: kube.kube_bench(node, ("node", "master")))
             if a.ssh_audit:
                 check("ssh-audit", ssh_audit)
             check("no-missing-command", no_missing_command)

@@ -8,6 +8,7 @@ plugin's, alpine-based upstream) with imagePullPolicy Never: nothing is pulled.
 
 import base64
 import json
+import re
 import secrets
 import shlex
 import time
@@ -376,3 +377,57 @@ def ports_from(node, host, closed, open_):
                        "&& echo \"$p reached\" || echo \"$p not reached\"; done" % (closed, open_, host), 120)
     want = ["%d not reached" % closed, "%d reached" % open_]
     return out.strip().splitlines() == want, "%s: %s" % (host, out.strip().replace("\n", "; "))
+
+
+def kube_bench(node, targets):
+    """kube-bench (build-pieces.sh puts it and its cfg/ into the Debian lane's image) with the
+    CIS 1.12 benchmark, for each of `targets` ("node": the worker-node section, "master": the
+    control plane's): no FAIL in any (WARN are the benchmark's manual checks, reasoned in
+    docs/testing.md); each section's counts and FAIL ids reported."""
+    ts = " ".join(targets)
+    rc, out = node.run("(command -v kube-bench >/dev/null || { echo 'no kube-bench in the image "
+                       "(build-pieces.sh: B4K_GIT_DIR/kube-bench)'; exit 1; }; "
+                       "for t in %s; do kube-bench run --config-dir /etc/kube-bench/cfg "
+                       "--benchmark cis-1.12 --targets $t --noremediations > /tmp/kb-$t.txt 2>&1; done; "
+                       # -m 4: the section's summary (the total's repeats it)
+                       "for t in %s; do echo \"$t: $(grep -m 4 -h -E '^[0-9]+ checks (PASS|FAIL|WARN|INFO)' "
+                       "/tmp/kb-$t.txt | tr '\\n' ' ')\"; "
+                       "echo \"$t FAIL: $(grep -h '^\\[FAIL\\]' /tmp/kb-$t.txt | cut -d' ' -f2 | tr '\\n' ' ')\"; "
+                       "echo \"$t WARN: $(grep -h '^\\[WARN\\]' /tmp/kb-$t.txt | cut -d' ' -f2 | tr '\\n' ' ')\"; "
+                       "done)" % (ts, ts), 900)
+    summary = " | ".join(line for line in out.splitlines() if line.strip())
+    fails = [re.search(r"^%s: .*?(\d+) checks FAIL" % t, out, re.M) for t in targets]
+    return rc == 0 and all(m is not None and m.group(1) == "0" for m in fails), summary[-900:]
+
+
+ENCRYPTION_CONFIG = "/etc/kubernetes/pki/b4k-encryption-config.yaml"  # k8s-init makes it
+
+
+def secret_at_rest(node):
+    """A Secret's value, read back through the API, is nowhere in etcd's files (the
+    disk an attacker could copy), which hold the secretbox envelope of k8s-init's key
+    instead; the key's file is 0600 root. Nor is it in the audit log (Metadata only)."""
+    t = token()
+    rc, out = apply(node, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "b4k-secret"},
+                           "stringData": {"value": t}})
+    if rc != 0:
+        return False, "apply: " + out
+    rc, out = node.until("[ \"$(kubectl get secret b4k-secret -o jsonpath='{.data.value}' | base64 -d)\" = %s ]" % t,
+                         300)
+    if rc != 0:
+        return False, "the Secret did not read back: " + out
+    rc, out = node.run("echo \"plain: $(grep -rlF %s /var/lib/etcd /var/log/kubernetes/audit | wc -l) files\"; "
+                       "echo \"sealed: $(grep -rlF k8s:enc:secretbox:v1:b4k-1 /var/lib/etcd | wc -l) files\"; "
+                       "echo \"key: $(stat -c '%%a %%U:%%G' %s)\"" % (t, ENCRYPTION_CONFIG), 600)
+    lines = out.strip().splitlines()
+    sealed = re.search(r"sealed: (\d+) files", out)
+    ok = "plain: 0 files" in lines and sealed is not None and int(sealed.group(1)) > 0 and "key: 600 root:root" in lines
+    return ok, "; ".join(lines)
+
+
+def audit_log(node):
+    """The API server writes its audit log (kubeadm-init.yaml), mode 0600: its size so far."""
+    rc, out = node.run("ls -l /var/log/kubernetes/audit/; stat -c '%a %s' /var/log/kubernetes/audit/audit.log; "
+                       "echo \"$(wc -l < /var/log/kubernetes/audit/audit.log) events\"", 120)
+    m = re.search(r"^(\d+) (\d+)$", out, re.M)
+    return rc == 0 and m is not None and m.group(1) == "600" and int(m.group(2)) > 0, out.replace("\n", " | ")[-400:]
