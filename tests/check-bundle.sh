@@ -7,10 +7,12 @@
 # (config digest = image ID, manifest digest), tagged with its name, sha256s.
 # Then the node's loader (usr/libexec/b4k/load-images) on that bundle, with a
 # stub docker that loads docker-archives into a directory: all images loaded
-# once, nothing the second time, only a missing one the third, with the
+# once (from root-only staging copies, never from the disc), nothing the
+# second time, only a missing one the third, with the
 # bundle's list baked in as post-build.sh does; refused by image name with
 # nothing loaded or tagged: a corrupt or truncated bundle, an archive that also
-# tags another image, a MANIFEST file name with ../, a disc that differs from
+# tags another image, a manifest.json key that folds to RepoTags (U+017F), a
+# non-ASCII image name, a MANIFEST file name with ../, a disc that differs from
 # the baked list, a disc with no baked list and no opt-in.
 # Needs a kubeadm for this host: KUBEADM, or scripts/host-kubeadm builds one
 # from the Go module proxy (~3 min on 2 cores, once; cached).
@@ -201,6 +203,10 @@ s=$tmp/s1
 load "$tmp/iso" "$s" "$baked" || { cat "$s/out"; fail=1; }
 [ "$(loads "$s")" -eq "$n" ] || { echo "FAIL: loader loaded $(loads "$s") of $n images"; fail=1; }
 [ "$(tagged "$s")" -eq "$n" ] || { echo "FAIL: $(tagged "$s") tags after loading $n images"; cat "$s/docker/tags"; fail=1; }
+# loaded from root-only copies (STATE/staging), never from the disc itself
+if grep -qv "^$s/staging/" "$s/docker/loads" || [ -e "$s/staging" ]; then
+	echo "FAIL: the loader loaded from elsewhere than its staging copies, or left them:"; cat "$s/docker/loads"; fail=1
+fi
 if ! load "$tmp/iso" "$s" "$baked" || ! grep -q 'already loaded' "$s/out" || [ "$(loads "$s")" -ne "$n" ]; then
 	echo "FAIL: second run was not a no-op"; cat "$s/out"; fail=1
 fi
@@ -256,5 +262,38 @@ mkdir -p "$tmp/s7"
 DOCKER_STUB=$tmp/s7/docker STATE_DIRECTORY=$tmp/s7 RUNTIME_DIRECTORY=$tmp/s7/run PATH="$tmp/bin:$PATH" \
 	B4K_IMAGES_BAKED=$tmp/s7/none B4K_IMAGES_OPTIN=$tmp/s7/none sh "$loader" "$tmp/iso" >"$tmp/s7/out" 2>&1 && fail=1
 refused "$tmp/s7" "a disc with no baked list and no opt-in" "built without a bundle list"
+# 7. an archive whose manifest.json adds a key that docker's JSON decoding folds
+# into RepoTags ("RepoTag\u017f" as UTF-8: U+017F folds to s), tagging another image
+copy "$tmp/iso" "$tmp/fold"
+victim=$(entry registry.k8s.io/pause "$tmp/fold" 2)
+$py - "$tmp/fold/$victim" "$other" <<'PY'
+import io, json, sys, tarfile
+path, extra = sys.argv[1], sys.argv[2]
+with tarfile.open(path) as t:
+    members = [(m, t.extractfile(m).read() if m.isfile() else None) for m in t.getmembers()]
+with tarfile.open(path, "w") as t:
+    for m, data in members:
+        if m.name == "manifest.json":
+            j = json.loads(data)
+            j[0]["RepoTag\u017f"] = [extra]
+            data = json.dumps(j, ensure_ascii=False).encode()
+            m.size = len(data)
+        t.addfile(m, io.BytesIO(data) if data is not None else None)
+PY
+sum=$(sha256sum "$tmp/fold/$victim" | cut -d' ' -f1)
+awk -v f="$victim" -v s="$sum" '$2 == f { $3 = s } { print }' "$tmp/fold/MANIFEST" >"$tmp/fold/M" && mv "$tmp/fold/M" "$tmp/fold/MANIFEST"
+load "$tmp/fold" "$tmp/s8" && fail=1
+refused "$tmp/s8" "a manifest.json key that folds to RepoTags (U+017F)" "registry.k8s.io/pause:.*would tag other images"
+# 8. a MANIFEST image name with a non-ASCII letter
+copy "$tmp/iso" "$tmp/utf"
+$py - "$tmp/utf/MANIFEST" <<'PY'
+import sys
+p = sys.argv[1]
+lines = open(p, encoding="utf-8").read().splitlines(True)
+lines = [l.replace("registry.k8s.io/etcd:", "regi\u017ftry.k8s.io/etcd:", 1) for l in lines]
+open(p, "w", encoding="utf-8").write("".join(lines))
+PY
+load "$tmp/utf" "$tmp/s9" && fail=1
+refused "$tmp/s9" "a non-ASCII image name" "etcd:.*not an image name"
 [ "$fail" -ne 0 ] || echo "loader: $n images loaded once, reloads only what is missing, refuses bad and hostile bundles by name"
 exit "$fail"

@@ -9,7 +9,7 @@ scripts=$(
 		if head -n1 "$f" | grep -q '^#!/bin/sh'; then echo "$f"; fi
 	done
 	echo board/common/post-build.sh scripts/images-iso scripts/host-kubeadm
-	ls tests/check-overlay*.sh tests/check-bundle.sh 2>/dev/null || true
+	ls tests/check-overlay*.sh tests/check-bundle.sh tests/check-csr-approve.sh tests/check-nfs-firewall.sh tests/check-k8s-join.sh 2>/dev/null || true
 )
 fail=0
 for f in $scripts; do

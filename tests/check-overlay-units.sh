@@ -43,10 +43,12 @@ stub_unit docker.service /usr/bin/dockerd # docker-engine
 stub_unit containerd.service /usr/bin/containerd # containerd
 stub_unit nfs-server.service /usr/sbin/rpc.nfsd # nfs-utils
 stub_unit sshd.service /usr/sbin/sshd # openssh
-# Executables other packages install (the overlay's own must be real).
+# Executables other packages install (the overlay's own must be real;
+# b4k-node: package/b4k-node-tools).
 for exe in usr/bin/cri-dockerd usr/bin/kubelet usr/bin/kubeadm usr/bin/dockerd \
 	usr/bin/containerd usr/bin/docker usr/sbin/rpc.nfsd usr/sbin/exportfs usr/sbin/sshd \
-	usr/bin/mkdir usr/bin/chown usr/bin/mount usr/bin/umount usr/bin/kubectl; do
+	usr/bin/mkdir usr/bin/chown usr/bin/mount usr/bin/umount usr/bin/kubectl \
+	usr/libexec/b4k/b4k-node; do
 	[ -e "$root/$exe" ] || { printf '#!/bin/sh\n' >"$root/$exe" && chmod +x "$root/$exe"; }
 done
 
@@ -70,7 +72,7 @@ for want in multi-user.target.wants/docker.service multi-user.target.wants/kubel
 	multi-user.target.wants/sshd.service \
 	sockets.target.wants/cri-docker.socket getty.target.wants/getty@tty1.service \
 	'dev-disk-by\x2dlabel-K8S_IMAGES.device.wants/b4k-images.service' \
-	sysinit.target.wants/b4k-hostname.service; do
+	sysinit.target.wants/b4k-hostname.service multi-user.target.wants/b4k-nfs-pod-guard.service; do
 	[ -L "$root/etc/systemd/system/$want" ] || { echo "FAIL: preset-all did not enable $want"; fail=1; }
 done
 # The NFS server runs only where k8s-init enables it (the StorageClass's node).

@@ -4,7 +4,7 @@
 # $B4K_CACHE/go), and a STAGE directory made of them. Prints STAGE.
 #   tests/runtime/build-pieces.sh [node|all]
 # node: what the node's root file system holds (kubeadm, kubelet, kubectl,
-# cri-dockerd); all: also every binary the bundle's images need (STAGE/bin).
+# cri-dockerd, the tree's b4k-node); all: also every binary the bundle's images need (STAGE/bin).
 # Versions: KUBERNETES_VERSION of package/kubernetes/kubernetes.mk; etcd, CoreDNS
 # and pause from `kubeadm config images list`; CRI_DOCKERD_VERSION of
 # package/cri-dockerd/cri-dockerd.mk; flannel, its CNI plugin and csi-driver-nfs
@@ -71,6 +71,12 @@ cp "$cdir/cri-dockerd" "$stage/root/usr/bin/"
 # package/cri-dockerd/cri-dockerd.mk installs upstream's units from the source
 install -m 0644 "$csrc/packaging/systemd/cri-docker.service" "$csrc/packaging/systemd/cri-docker.socket" \
 	"$stage/root/usr/lib/systemd/system/"
+# package/b4k-node-tools: the tree's own program (src/b4k-node-tools, Go's
+# standard library only), where the package installs it.
+mkdir -p "$stage/root/usr/libexec/b4k"
+# shellcheck disable=SC2016 # expanded by the inner shell
+timed b4k-node sh -c 'cd "$1/src/b4k-node-tools" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off \
+	go build -trimpath -o "$2" .' - "$tree" "$stage/root/usr/libexec/b4k/b4k-node"
 
 if [ "$what" = all ]; then
 	images=$(mktemp)

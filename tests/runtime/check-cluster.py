@@ -27,6 +27,11 @@ Checks (pass/fail and wall time, to --results as JSON):
   nfs-outsider        NFS from node 2 with an address the cluster does not use
                       (a network namespace on node 2, 192.168.100.77) is refused
                       by node 1, while node 2's own mount of /data/nfs works
+  nfs-pods            no pod reaches node 1's NFS export (nfs-pod-guard): a pod on
+                      node 2 connects to node 1's 6443 but not to its 2049, and a
+                      privileged pod on node 2 with the CSI node plugin's image
+                      cannot mount /data/nfs, while the same pod with
+                      hostNetwork (the node, as the CSI node plugin mounts) can
 then every streaming path of kubectl (kube.streaming; issue 28), on a pod on each node
 (suffix -1, -2), each writing a fresh token and reading it back:
   stream-pod-N        the pod is Ready
@@ -239,6 +244,51 @@ def main():
         return ok, \
             "own: ok; outsider 192.168.100.77: %s" % out.replace("\n", " | ")[-300:]
 
+    def nfs_pods():
+        """Pods (not hostNetwork) never reach node 1's NFS export: flannel masquerades what
+        leaves the pod network, so without nfs-pod-guard a pod on node 2 reaches node 1's
+        2049 as node 2, which B4K-NFS admits. A pod on node 2 must connect to node 1's 6443
+        (pod networking works: a broken set-up does not pass as a refusal) and not to its
+        2049; a privileged pod on node 2 with the CSI node plugin's image (mount.nfs) must
+        fail to mount /data/nfs, and the same pod with hostNetwork must mount it (the node's
+        own mounts, as the CSI node plugin's, keep working). rwx-shared, before, used the
+        export through the CSI driver with the guard in place."""
+        server = "192.168.100.1"
+        name2 = state["names"][1]
+        _, guard = n2.run("systemctl is-active b4k-nfs-pod-guard.service; "
+                          "iptables -t mangle -S | grep -c -- '-j B4K-POD-NFS'", 120)
+        guard = guard.strip().replace("\n", " ")
+        ok, out = kube.run_pod(n1, kube.pod(
+            "b4k-pod-nfs-tcp", image,
+            "nc -w 10 %s 6443 -e true && echo pod-reaches-6443; "
+            "if nc -w 10 %s 2049 -e true; then echo POD-REACHES-2049; else echo pod-refused-2049; fi"
+            % (server, server), node_name=name2))
+        tcp = out.replace("\n", " | ")[-200:]
+        if not ok or "pod-reaches-6443" not in out or "pod-refused-2049" not in out:
+            return False, "guard on node 2: %s; tcp from a pod on node 2: %s" % (guard, tcp)
+        _, nfs_image = n1.run("kubectl -n kube-system get ds csi-nfs-node -o "
+                              "jsonpath='{.spec.template.spec.containers[?(@.name==\"nfs\")].image}'", 120)
+        nfs_image = nfs_image.strip()
+
+        def mount_pod(name, host_network):
+            p = kube.pod(name, nfs_image, "", node_name=name2)
+            c = p["spec"]["containers"][0]
+            c["command"] = ["/usr/bin/mount", "-t", "nfs4", "-o", "vers=4.1,retry=0,timeo=100,retrans=1",
+                            server + ":/data/nfs", "/mnt/b4k"]
+            c["securityContext"] = {"privileged": True}
+            c["volumeMounts"] = [{"name": "mnt", "mountPath": "/mnt/b4k"}]
+            p["spec"]["volumes"] = [{"name": "mnt", "emptyDir": {}}]
+            p["spec"]["hostNetwork"] = host_network
+            return kube.run_pod(n1, p)
+
+        host_ok, host_out = mount_pod("b4k-pod-nfs-mount-host", True)
+        if not host_ok:
+            return False, "guard: %s; tcp: %s; the hostNetwork pod's mount failed (set-up broken?): %s" % (
+                guard, tcp, host_out[-300:])
+        pod_ok, pod_out = mount_pod("b4k-pod-nfs-mount", False)
+        return not pod_ok, "guard on node 2: %s; tcp: %s; hostNetwork mount: ok; pod mount: %s" % (
+            guard, tcp, "MOUNTED" if pod_ok else "refused (%s)" % pod_out[-200:])
+
     def no_pull():
         outs = [kube.no_pull(node) for node in nodes]
         return all(ok for ok, _ in outs), "; ".join(d for _, d in outs)
@@ -276,7 +326,7 @@ def main():
             name1, name2 = state["names"]
             for name, fn in [("vxlan", vxlan), ("pod-1-to-2", fetch(name1, "web-2", name2)),
                              ("pod-2-to-1", fetch(name2, "web-1", name1)),
-                             ("rwx-shared", rwx_shared), ("nfs-outsider", nfs_outsider)]:
+                             ("rwx-shared", rwx_shared), ("nfs-outsider", nfs_outsider), ("nfs-pods", nfs_pods)]:
                 step(name, fn)
             stream_checks(name1, name2)
             step("secret-at-rest", lambda: kube.secret_at_rest(n1))

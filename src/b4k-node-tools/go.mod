@@ -1,0 +1,3 @@
+module b4k-node-tools
+
+go 1.24
