@@ -11,6 +11,9 @@ Checks (each: pass/fail and its wall time, written to --results as JSON):
   images-loaded   b4k-images.service loaded the bundle; every image in it present
   root-grew       / is larger than the file system that was built
   data-disk       /data is ext4 on /dev/vdb
+  stream-bind     cri-dockerd's streaming server listens on 127.0.0.1:10010 only
+  stream-outsider from the host (QEMU forwards a port to the node's 10010): no answer, while
+                  sshd's port forwarded the same way answers (its banner)
   no-missing-command  (after the e2e checks) no "command not found" in the journal
                   or k8s-init's log
   reboot          the node comes back to multi-user
@@ -36,10 +39,6 @@ With --e2e, before the reboot checks:
                   exec over websockets (kubectl's default) and over SPDY, exec with
                   standard input, attach, `run -it --rm` (a terminal), port-forward (an
                   HTTP request through it), `logs -f`, `cp` into and out of the pod
-  stream-bind     cri-dockerd's streaming server listens on 127.0.0.1:10010 only
-  stream-outsider from the host (QEMU forwards a port to the node's 10010): no answer, while
-                  the kubelet's port forwarded the same way answers (a plain HTTP request
-                  to a TLS server: 400)
   nodeport        a NodePort Service reached from the host (a forwarded port) gives the pod's token
   ssh-audit       (with --ssh-audit) ssh-audit from the host against the
                   node's sshd (QEMU forwards a local port to it): no "fail" item
@@ -116,12 +115,11 @@ def main():
         # restrict=on keeps the guest off every network; a forwarded port still reaches it
         ssh_port = free_tcp_port()
         netdev += ",hostfwd=tcp:127.0.0.1:%d-:22" % ssh_port
-    # the host as an outsider: the streaming server's port, the kubelet's (a control) and the NodePort
+    # the host as an outsider: the streaming server's port, sshd's (a control) and the NodePort
     fwd = {}
-    if a.e2e:
-        for guest in (kube.STREAM_PORT, 10250, kube.NODE_PORT):
-            fwd[guest] = free_tcp_port()
-            netdev += ",hostfwd=tcp:127.0.0.1:%d-:%d" % (fwd[guest], guest)
+    for guest in (kube.STREAM_PORT, 22, kube.NODE_PORT):
+        fwd[guest] = free_tcp_port()
+        netdev += ",hostfwd=tcp:127.0.0.1:%d-:%d" % (fwd[guest], guest)
     cmd = qemu_pc(a.disk, a.data, a.iso, netdev, "", a.mem)
     node = Node(cmd, a.log)
     results = []
@@ -262,10 +260,10 @@ def main():
         return reply
 
     def stream_outsider():
-        cri, kubelet = from_host(kube.STREAM_PORT), from_host(10250)
-        ok = not cri.startswith(b"HTTP/") and kubelet.startswith(b"HTTP/1.0 400")
-        return ok, "node's %d from the host: %r; its kubelet's 10250: %r" % (
-            kube.STREAM_PORT, cri[:80], kubelet.split(b"\r\n")[0][:80])
+        cri, sshd = from_host(kube.STREAM_PORT), from_host(22)
+        ok = not cri.startswith(b"HTTP/") and sshd.startswith(b"SSH-")
+        return ok, "node's %d from the host: %r; its sshd's 22 the same way: %r" % (
+            kube.STREAM_PORT, cri[:80], sshd.split(b"\r\n")[0][:80])
 
     def nodeport():
         rc, out = kube.apply(node, kube.node_port_service())
@@ -296,7 +294,9 @@ def main():
         if check("boot", boot):
             for name, fn in [("kernel-config", kernel_config), ("no-failed-units", failed_units),
                              ("cgroup-v2", cgroup), ("docker", docker), ("images-loaded", images_loaded),
-                             ("root-grew", root_grew), ("data-disk", data_disk)]:
+                             ("root-grew", root_grew), ("data-disk", data_disk),
+                             ("stream-bind", lambda: kube.stream_bind(node)),
+                             ("stream-outsider", stream_outsider)]:
                 check(name, fn)
             e2e = True
             if a.e2e:
@@ -317,8 +317,6 @@ def main():
                         for name, fn in stream_checks[1:]:
                             check(name, fn)
                         check("nodeport", nodeport)
-                    check("stream-bind", lambda: kube.stream_bind(node))
-                    check("stream-outsider", stream_outsider)
                     check("secret-at-rest", lambda: kube.secret_at_rest(node))
                     check("audit-log", lambda: kube.audit_log(node))
                 if e2e and a.kube_bench:
