@@ -152,7 +152,12 @@ def main():
 
     def failed_units():
         rc, out = node.run("systemctl --failed --no-legend --plain --no-pager")
-        return rc == 0 and not out.strip(), out.strip() or "none failed"
+        if rc != 0 or not out.strip():
+            return rc == 0, out.strip() or "none failed"
+        # why, from this boot's journal (the failure report at the end sees the last boot only)
+        _, why = node.run("for u in $(systemctl --failed --no-legend --plain --no-pager | awk '{print $1}'); do "
+                          "journalctl -b -u \"$u\" -o cat --no-pager | tail -n 6; done")
+        return False, "%s | %s" % (out.strip(), why.strip().replace("\n", " | ")[-600:])
 
     def no_missing_command():
         """No script of the node ran a command the image lacks: the shell's "command not
