@@ -1,5 +1,5 @@
 #!/bin/sh
-# The manifests and the kubeadm template on the image: every file parses as
+# The manifests, the kubeadm template and the audit policy on the image: every file parses as
 # YAML (python3-yaml); every image a manifest names is in
 # board/common/images/images.txt and every line there is used by a manifest;
 # flannel's Network is the kubeadm podSubnet; the StorageClass names the
@@ -16,7 +16,7 @@ import glob, ipaddress, json, os, sys, yaml
 share, listfile = sys.argv[1], sys.argv[2]
 fail = []
 docs = {}
-for path in sorted(glob.glob(os.path.join(share, "manifests", "*.yaml*"))) + [os.path.join(share, "kubeadm-init.yaml")]:
+for path in sorted(glob.glob(os.path.join(share, "manifests", "*.yaml*"))) + [os.path.join(share, f) for f in ("kubeadm-init.yaml", "audit-policy.yaml")]:
     text = open(path).read().replace("@NFS_SERVER@", "192.0.2.1").replace("@KUBERNETES_VERSION@", "v1.0.0")
     try:
         loaded = [d for d in yaml.safe_load_all(text) if d is not None]

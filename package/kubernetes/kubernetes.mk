@@ -100,6 +100,14 @@ define KUBERNETES_INSTALL_KUBEADM_DROPIN
 endef
 endif
 
+# CIS Kubernetes Benchmark 1.1.12: the owner of a kubeadm control plane's etcd
+# data directory (k8s-init chowns /var/lib/etcd to it).
+ifeq ($(BR2_PACKAGE_KUBERNETES_KUBEADM),y)
+define KUBERNETES_USERS
+	etcd -1 etcd -1 * - - - etcd data directory owner
+endef
+endif
+
 define KUBERNETES_INSTALL_INIT_SYSTEMD
 	$(INSTALL) -D -m 0600 $(KUBERNETES_PKGDIR)/kubelet.service \
 		$(TARGET_DIR)/usr/lib/systemd/system/kubelet.service

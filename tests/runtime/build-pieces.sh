@@ -52,8 +52,22 @@ k8sbuild() { timed "$*" "$gb" -t "$ktags" -l "$kflags" "k8s.io/kubernetes@$k8s" 
 k8sbuild k8s.io/kubernetes/cmd/kubeadm
 k8sbuild k8s.io/kubernetes/cmd/kubelet
 k8sbuild k8s.io/kubernetes/cmd/kubectl
-cdir=$cache/go/github.com/Mirantis/cri-dockerd@$cri
-timed cri-dockerd "$gb" -l "-X github.com/Mirantis/cri-dockerd/cmd/version.Version=${cri#v} -X github.com/Mirantis/cri-dockerd/cmd/version.GitCommit=b4k-runtime-lane" \
+# cri-dockerd with the patches Buildroot applies (package/cri-dockerd/*.patch, the
+# same files): the module's source copied and patched, given to go-build-module
+# with -r; cached by a hash of the patches.
+crimod=$(GOFLAGS=-mod=mod go mod download -json "github.com/Mirantis/cri-dockerd@$cri" |
+	sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
+set -- "$tree"/package/cri-dockerd/*.patch
+crikey=$(cat "$@" | sha256sum | cut -c1-16)
+csrc=$cache/go/cri-dockerd-src-$cri-$crikey
+if [ ! -f "$csrc/go.mod" ]; then
+	rm -rf "$csrc.tmp" && cp -r "$crimod" "$csrc.tmp" && chmod -R u+w "$csrc.tmp"
+	for p in "$@"; do patch -s -d "$csrc.tmp" -p1 <"$p"; done
+	mv "$csrc.tmp" "$csrc"
+fi
+cdir=$cache/go/github.com/Mirantis/cri-dockerd@$cri-$crikey
+timed cri-dockerd "$gb" -r "github.com/Mirantis/cri-dockerd=$csrc" \
+	-l "-X github.com/Mirantis/cri-dockerd/cmd/version.Version=${cri#v} -X github.com/Mirantis/cri-dockerd/cmd/version.GitCommit=b4k-runtime-lane" \
 	"github.com/Mirantis/cri-dockerd@$cri" "$cdir" github.com/Mirantis/cri-dockerd
 
 stage=$cache/stage-$k8s-$what
@@ -61,9 +75,7 @@ rm -rf "$stage" && mkdir -p "$stage/root/usr/bin" "$stage/root/usr/lib/systemd/s
 for b in kubeadm kubelet kubectl; do cp "$kdir/$b" "$stage/root/usr/bin/"; done
 cp "$cdir/cri-dockerd" "$stage/root/usr/bin/"
 # package/cri-dockerd/cri-dockerd.mk installs upstream's units from the source
-moddir=$(cd "$cdir" && GOFLAGS=-mod=mod go mod download -json "github.com/Mirantis/cri-dockerd@$cri" |
-	sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
-install -m 0644 "$moddir/packaging/systemd/cri-docker.service" "$moddir/packaging/systemd/cri-docker.socket" \
+install -m 0644 "$csrc/packaging/systemd/cri-docker.service" "$csrc/packaging/systemd/cri-docker.socket" \
 	"$stage/root/usr/lib/systemd/system/"
 # package/b4k-node-tools: the tree's own program (src/b4k-node-tools, Go's
 # standard library only), where the package installs it.

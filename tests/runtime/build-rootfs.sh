@@ -53,6 +53,10 @@ for p in "$work"/usr/lib/cni/*; do ln -sf "/usr/lib/cni/${p##*/}" "$work/opt/cni
 install -D -m 0600 "$tree/package/kubernetes/kubelet.service" "$work/usr/lib/systemd/system/kubelet.service"
 install -D -m 0600 "$tree/package/kubernetes/10-kubeadm.conf" \
 	"$work/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"
+# package/kubernetes/kubernetes.mk's KUBERNETES_USERS, as Buildroot's makeusers
+# makes it (a system user and group, no home, no login)
+chroot "$work" groupadd --system etcd
+chroot "$work" useradd --system --gid etcd --no-create-home --home-dir / --shell /bin/false etcd
 rsync -a --ignore-times --keep-dirlinks --exclude .empty --exclude '*~' \
 	"$tree/board/common/rootfs-overlay/" "$work/"
 BR2_EXTERNAL_KUBERNETES_PATH=$tree "$tree/board/common/post-build.sh" "$work"

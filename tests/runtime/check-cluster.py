@@ -32,6 +32,21 @@ Checks (pass/fail and wall time, to --results as JSON):
                       privileged pod on node 2 with the CSI node plugin's image
                       cannot mount /data/nfs, while the same pod with
                       hostNetwork (the node, as the CSI node plugin mounts) can
+then every streaming path of kubectl (kube.streaming; issue 28), on a pod on each node
+(suffix -1, -2), each writing a fresh token and reading it back:
+  stream-pod-N        the pod is Ready
+  exec-ws-N, exec-spdy-N, exec-stdin-N, attach-N, run-it-N, port-forward-N, logs-f-N,
+  cp-in-N, cp-out-N   exec over websockets and SPDY, exec with standard input, attach,
+                      `run -it --rm`, port-forward, `logs -f`, `cp` in and out
+  stream-bind-N       node N's cri-dockerd listens on 127.0.0.1:10010 only
+  stream-closed-N     node N's port 10010 is refused from the other node (whose TCP
+                      reaches node N's API server or kubelet port)
+  nodeport-N          a NodePort Service (externalTrafficPolicy Local) at node N's
+                      address, from the other node, gives node N's pod's token
+  secret-at-rest      on node 1: a Secret's value is in none of etcd's files (kube.secret_at_rest)
+  audit-log           node 1's API server writes its audit log, mode 0600
+  kube-bench-1, kube-bench-2  (with --kube-bench) CIS 1.12: no FAIL on node 1 (worker-node and
+                      control-plane sections) nor on node 2 (worker-node section)
   no-pull             neither kubelet pulled an image
 """
 
@@ -61,6 +76,8 @@ def main():
     ap.add_argument("--disk", action="append", required=True, help="twice: each node's copy of the pc disk image")
     ap.add_argument("--data", action="append", required=True, help="twice: each node's empty data disk")
     ap.add_argument("--log-dir", required=True)
+    ap.add_argument("--kube-bench", action="store_true",
+                    help="the image has kube-bench and its cfg/ (build-pieces.sh): run kube-bench on both nodes")
     common_args(ap)
     a = ap.parse_args()
     if len(a.disk) != 2 or len(a.data) != 2:
@@ -276,6 +293,26 @@ def main():
         outs = [kube.no_pull(node) for node in nodes]
         return all(ok for ok, _ in outs), "; ".join(d for _, d in outs)
 
+    def stream_checks(name1, name2):
+        """kubectl's streaming paths on a pod on each node (kubectl on node 1), the
+        streaming server's port closed to the other node, a NodePort from the other node."""
+        addr = {1: "192.168.100.1", 2: "192.168.100.2"}
+        tokens = {}
+        for n, name in ((1, name1), (2, name2)):
+            st, checks = kube.streaming(n1, "b4k-stream-%d" % n, image, name, 18080 + n)
+            tokens[n] = st["token"]
+            if step("stream-pod-%d" % n, checks[0][1]):
+                for check_name, fn in checks[1:]:
+                    step("%s-%d" % (check_name, n), fn)
+        for n, node, other, control in ((1, n1, n2, 6443), (2, n2, n1, 10250)):
+            step("stream-bind-%d" % n, lambda node=node: kube.stream_bind(node))
+            step("stream-closed-%d" % n, lambda other=other, n=n, control=control:
+                 kube.ports_from(other, addr[n], kube.STREAM_PORT, control))
+        rc, out = kube.apply(n1, kube.node_port_service())
+        for n, other in ((1, n2), (2, n1)):
+            step("nodeport-%d" % n, lambda other=other, n=n: kube.http_get(other, addr[n], kube.NODE_PORT, tokens[n])
+                 if rc == 0 else (False, "apply: " + out))
+
     try:
         # Both nodes boot and load the bundle before the control plane starts: under TCG
         # on 2 host cores, node 2's boot beside a running control plane starved it (the
@@ -289,9 +326,15 @@ def main():
             name1, name2 = state["names"]
             for name, fn in [("vxlan", vxlan), ("pod-1-to-2", fetch(name1, "web-2", name2)),
                              ("pod-2-to-1", fetch(name2, "web-1", name1)),
-                             ("rwx-shared", rwx_shared), ("nfs-outsider", nfs_outsider), ("nfs-pods", nfs_pods),
-                             ("no-pull", no_pull)]:
+                             ("rwx-shared", rwx_shared), ("nfs-outsider", nfs_outsider), ("nfs-pods", nfs_pods)]:
                 step(name, fn)
+            stream_checks(name1, name2)
+            step("secret-at-rest", lambda: kube.secret_at_rest(n1))
+            step("audit-log", lambda: kube.audit_log(n1))
+            if a.kube_bench:
+                step("kube-bench-1", lambda: kube.kube_bench(n1, ("node", "master")))
+                step("kube-bench-2", lambda: kube.kube_bench(n2, ("node",)))
+            step("no-pull", no_pull)
         if not all(r["pass"] for r in results):
             for node in nodes:
                 if node.alive():

@@ -11,6 +11,9 @@ Checks (each: pass/fail and its wall time, written to --results as JSON):
   images-loaded   b4k-images.service loaded the bundle; every image in it present
   root-grew       / is larger than the file system that was built
   data-disk       /data is ext4 on /dev/vdb
+  stream-bind     cri-dockerd's streaming server listens on 127.0.0.1:10010 only
+  stream-outsider from the host (QEMU forwards a port to the node's 10010): no answer, while
+                  sshd's port forwarded the same way answers (its banner)
   no-missing-command  (after the e2e checks) no "command not found" in the journal
                   or k8s-init's log
   reboot          the node comes back to multi-user
@@ -25,8 +28,18 @@ With --e2e, before the reboot checks:
   rwx-pvc         a ReadWriteMany claim of the default StorageClass is Bound
   rwx-write       a pod writes a file to it (the node's own NFS export)
   rwx-read        a second pod reads the file back
+  secret-at-rest  a Secret reads back, and its value is in none of etcd's files (nor the
+                  audit log), which hold the secretbox envelope of k8s-init's key (0600)
+  audit-log       the API server's audit log is written, mode 0600 (its size printed)
   kube-bench      (with --kube-bench) kube-bench (CIS 1.12) on the node: no FAIL in the
-                  worker-node section; the control-plane section's counts printed
+                  worker-node section nor in the control plane's; counts and ids printed
+  stream-pod      a pod for the streaming checks is Ready (kube.streaming), then, each
+                  writing a fresh token and reading it back through kubectl:
+  exec-ws, exec-spdy, exec-stdin, attach, run-it, port-forward, logs-f, cp-in, cp-out
+                  exec over websockets (kubectl's default) and over SPDY, exec with
+                  standard input, attach, `run -it --rm` (a terminal), port-forward (an
+                  HTTP request through it), `logs -f`, `cp` into and out of the pod
+  nodeport        a NodePort Service reached from the host (a forwarded port) gives the pod's token
   ssh-audit       (with --ssh-audit) ssh-audit from the host against the
                   node's sshd (QEMU forwards a local port to it): no "fail" item
 and after them:
@@ -40,8 +53,10 @@ import base64
 import gzip
 import re
 import shlex
+import socket
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 import kube  # noqa: E402
@@ -68,7 +83,7 @@ def required_from_validators(path):
 
 def free_tcp_port():
     """A TCP port on 127.0.0.1 nobody uses now, for QEMU's forward to the node's sshd."""
-    s = __import__("socket").socket()
+    s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
@@ -100,6 +115,11 @@ def main():
         # restrict=on keeps the guest off every network; a forwarded port still reaches it
         ssh_port = free_tcp_port()
         netdev += ",hostfwd=tcp:127.0.0.1:%d-:22" % ssh_port
+    # the host as an outsider: the streaming server's port, sshd's (a control) and the NodePort
+    fwd = {}
+    for guest in (kube.STREAM_PORT, 22, kube.NODE_PORT):
+        fwd[guest] = free_tcp_port()
+        netdev += ",hostfwd=tcp:127.0.0.1:%d-:%d" % (fwd[guest], guest)
     cmd = qemu_pc(a.disk, a.data, a.iso, netdev, "", a.mem)
     node = Node(cmd, a.log)
     results = []
@@ -132,7 +152,12 @@ def main():
 
     def failed_units():
         rc, out = node.run("systemctl --failed --no-legend --plain --no-pager")
-        return rc == 0 and not out.strip(), out.strip() or "none failed"
+        if rc != 0 or not out.strip():
+            return rc == 0, out.strip() or "none failed"
+        # why, from this boot's journal (the failure report at the end sees the last boot only)
+        _, why = node.run("for u in $(systemctl --failed --no-legend --plain --no-pager | awk '{print $1}'); do "
+                          "journalctl -b -u \"$u\" -o cat --no-pager | tail -n 6; done")
+        return False, "%s | %s" % (out.strip(), why.strip().replace("\n", " | ")[-600:])
 
     def no_missing_command():
         """No script of the node ran a command the image lacks: the shell's "command not
@@ -180,6 +205,7 @@ def main():
             size, a.rootfs_size, " ".join(out.split()[1:]))
 
     state = {}
+    stream, stream_checks = kube.streaming(node, "b4k-stream", a.pod_image)
 
     def data_disk():
         rc, out = node.run("findmnt -no SOURCE,FSTYPE /data && blkid -o value -s UUID /dev/vdb && "
@@ -222,22 +248,41 @@ def main():
             state["written"] = out
         return ok, out
 
-    def kube_bench():
-        """kube-bench (build-pieces.sh puts it and its cfg/ into the Debian lane's image) with
-        the CIS 1.12 benchmark: the worker-node section has no FAIL (WARN are the
-        benchmark's manual checks); the control-plane section's counts are reported."""
-        rc, out = node.run("(command -v kube-bench >/dev/null || { echo 'no kube-bench in the image "
-                           "(build-pieces.sh: B4K_GIT_DIR/kube-bench)'; exit 1; }; "
-                           "for t in node master; do kube-bench run --config-dir /etc/kube-bench/cfg "
-                           "--benchmark cis-1.12 --targets $t --noremediations > /tmp/kb-$t.txt 2>&1; done; "
-                           "grep -h '^\\[FAIL\\]' /tmp/kb-node.txt; "
-                           # -m 4: the section's summary (the total's repeats it)
-                           "for t in node master; do echo \"$t: $(grep -m 4 -h -E '^[0-9]+ checks (PASS|FAIL|WARN|INFO)' "
-                           "/tmp/kb-$t.txt | tr '\\n' ' ')\"; done; "
-                           "echo \"master FAIL: $(grep -h '^\\[FAIL\\]' /tmp/kb-master.txt | cut -d' ' -f2 | tr '\\n' ' ')\")", 900)
-        summary = " | ".join(line for line in out.splitlines() if line.strip())
-        counts = re.search(r"node: .*?(\d+) checks FAIL", out)
-        return rc == 0 and counts is not None and counts.group(1) == "0", summary[-700:]
+    def from_host(guest_port):
+        """An HTTP request from the host to the node's `guest_port` (QEMU's forward): the
+        reply's bytes (b"" when the node closes the connection unanswered)."""
+        reply = b""
+        try:
+            with socket.create_connection(("127.0.0.1", fwd[guest_port]), timeout=30) as s:
+                s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    reply += chunk
+        except OSError as e:
+            reply += ("(%s)" % e).encode()
+        return reply
+
+    def stream_outsider():
+        cri, sshd = from_host(kube.STREAM_PORT), from_host(22)
+        ok = not cri.startswith(b"HTTP/") and sshd.startswith(b"SSH-")
+        return ok, "node's %d from the host: %r; its sshd's 22 the same way: %r" % (
+            kube.STREAM_PORT, cri[:80], sshd.split(b"\r\n")[0][:80])
+
+    def nodeport():
+        rc, out = kube.apply(node, kube.node_port_service())
+        if rc != 0:
+            return False, "apply: " + out
+        end, body = time.monotonic() + 600, ""
+        while time.monotonic() < end:
+            lines = from_host(kube.NODE_PORT).decode(errors="replace").replace("\r", "").splitlines()
+            body = lines[-1] if lines else ""
+            if body == stream["token"]:
+                break
+            time.sleep(10)
+        return body == stream["token"], "NodePort %d from the host: %r, the pod's token %r" % (
+            kube.NODE_PORT, body, stream["token"])
 
     def ssh_audit():
         """ssh-audit from the host against the node's sshd: no "[fail]" item."""
@@ -254,7 +299,9 @@ def main():
         if check("boot", boot):
             for name, fn in [("kernel-config", kernel_config), ("no-failed-units", failed_units),
                              ("cgroup-v2", cgroup), ("docker", docker), ("images-loaded", images_loaded),
-                             ("root-grew", root_grew), ("data-disk", data_disk)]:
+                             ("root-grew", root_grew), ("data-disk", data_disk),
+                             ("stream-bind", lambda: kube.stream_bind(node)),
+                             ("stream-outsider", stream_outsider)]:
                 check(name, fn)
             e2e = True
             if a.e2e:
@@ -269,8 +316,16 @@ def main():
                     if not check(name, fn):
                         e2e = False
                         break
+                if e2e:
+                    # every streaming path of kubectl (issue 28), each check on its own
+                    if check("stream-pod", stream_checks[0][1]):
+                        for name, fn in stream_checks[1:]:
+                            check(name, fn)
+                        check("nodeport", nodeport)
+                    check("secret-at-rest", lambda: kube.secret_at_rest(node))
+                    check("audit-log", lambda: kube.audit_log(node))
                 if e2e and a.kube_bench:
-                    check("kube-bench", kube_bench)
+                    check("kube-bench", lambda: kube.kube_bench(node, ("node", "master")))
             if a.ssh_audit:
                 check("ssh-audit", ssh_audit)
             check("no-missing-command", no_missing_command)

@@ -8,6 +8,8 @@ plugin's, alpine-based upstream) with imagePullPolicy Never: nothing is pulled.
 
 import base64
 import json
+import re
+import secrets
 import shlex
 import time
 
@@ -179,3 +181,253 @@ def report(node):
              "k get events -A --field-selector type=Warning | tail -n 20; "
              "k -n kube-system logs -l k8s-app=kube-dns --tail=20; "
              "k -n kube-system logs -l k8s-app=kube-proxy --tail=30; cat /proc/net/ip_vs 2>/dev/null", 300)
+
+
+# cri-dockerd's streaming server: --streaming-bind-addr of the overlay's
+# cri-docker.service.d/10-b4k.conf (loopback, this fixed port)
+STREAM_PORT = 10010
+NODE_PORT = 30080  # the NodePort Service of the streaming checks (in 30000-32767)
+
+
+def script(node, text, timeout=600, retry=False):
+    """Run the shell script `text` on the node (sent base64 on one console line, run by sh, so
+    no job control messages): (exit code, output). retry: again every 10 s while it fails,
+    for up to `timeout` seconds (node.until)."""
+    data = base64.b64encode(text.encode()).decode()
+    node.run("echo %s | base64 -d > /tmp/b4k-step.sh" % data, 120)
+    if retry:
+        return node.until("sh /tmp/b4k-step.sh", timeout)
+    return node.run("sh /tmp/b4k-step.sh 2>&1", timeout)
+
+
+def token():
+    """A fresh token for one check: what is written, and must be read back."""
+    return secrets.token_hex(8)
+
+
+def stream_pod(name, image, tok, node_name=None):
+    """A pod for the streaming checks: serves `tok` over HTTP on 8080 (busybox httpd), prints
+    "log <tok>" every 3 s (logs -f), and answers each line of its standard input with
+    "attach:<line>" (attach). Labelled b4k-stream for the NodePort Service."""
+    obj = pod(name, image, "\n".join([
+        "mkdir -p /www && echo \"$B4K_TOKEN\" > /www/index.html && httpd -p 8080 -h /www",
+        "while :; do echo \"log $B4K_TOKEN\"; sleep 3; done &",
+        "while read -r l; do echo \"attach:$l\"; done",
+        "while :; do sleep 3600; done"]), node_name=node_name, restart="Always")
+    obj["metadata"]["labels"]["b4k-stream"] = "yes"
+    c = obj["spec"]["containers"][0]
+    c["stdin"] = True
+    c["env"] = [{"name": "B4K_TOKEN", "value": tok}]
+    return obj
+
+
+def node_port_service():
+    """A NodePort Service onto the stream pods, each node sending to its own pod only
+    (externalTrafficPolicy Local): what a node's port answers says which node it was."""
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "b4k-np"},
+            "spec": {"type": "NodePort", "externalTrafficPolicy": "Local", "selector": {"b4k-stream": "yes"},
+                     "ports": [{"port": 8080, "targetPort": 8080, "nodePort": NODE_PORT}]}}
+
+
+# An HTTP GET through socat (in both userlands; the Debian lane's node has no wget
+# or curl): the body's last line, carriage returns dropped.
+HTTP_GET = ("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | timeout 60 socat -t 30 - TCP:%s:%d 2>&1 | "
+            "tr -d '\\r' | tail -n 1")
+
+
+def http_get(node, host, port, expect, timeout=600):
+    """GET / at host:port from `node` (again every 10 s for up to `timeout` s while the
+    body is not `expect`): (ok, detail)."""
+    rc, out = script(node, 'body=$(%s); echo "$body"; [ "$body" = %s ]' % (HTTP_GET % (host, port), expect),
+                     timeout, retry=True)
+    last = out.strip().splitlines()[-1] if out.strip() else ""
+    return rc == 0 and last == expect, "%s:%d answered %r, expected %r" % (host, port, last, expect)
+
+
+def streaming(node, name, image, node_name=None, local_port=18080):
+    """Checks of every streaming path of `kubectl` (API server, kubelet, then the CRI's
+    streaming server: cri-dockerd's, patched by package/cri-dockerd/0001-*.patch) on a pod
+    `name` (on node `node_name`), kubectl run on `node` (with the admin kubeconfig). Each
+    writes a fresh token and compares what comes back. A list of (check suffix, fn)."""
+    state = {"token": token()}
+    q = shlex.quote
+
+    def ready():
+        rc, out = apply(node, stream_pod(name, image, state["token"], node_name))
+        if rc != 0:
+            return False, "apply %s: %s" % (name, out)
+        rc, out = node.until("kubectl wait pod/%s --for=condition=Ready --timeout=60s >/dev/null && "
+                             "kubectl get pod %s -o jsonpath='{.spec.nodeName} {.status.podIP}'" % (name, name), 1200)
+        return rc == 0, out.strip() if rc == 0 else why_pod(node, name)
+
+    def compare(cmd, expect, label, env=""):
+        """Run `cmd` (stdout judged, stderr shown), again while it does not give `expect`."""
+        rc, out = script(node, "{ %s%s; } 2>/tmp/b4k-err > /tmp/b4k-out; rc=$?; out=$(cat /tmp/b4k-out); "
+                         "echo \"exit $rc, stderr: $(tail -c 300 /tmp/b4k-err | tr '\\n' ' ')\"; "
+                         "echo \"$out\"; [ \"$out\" = %s ]" % (env, cmd, q(expect)), 300, retry=True)
+        lines = out.strip().splitlines()
+        got = lines[-1] if len(lines) > 1 else ""
+        return rc == 0 and got == expect, "%s: %r, expected %r; %s" % (
+            label, got, expect, lines[0] if lines else "no output")
+
+    def exec_ws():
+        return compare("timeout 120 kubectl exec %s -c main -- cat /www/index.html" % name, state["token"],
+                       "exec (websockets)")
+
+    def exec_spdy():
+        return compare("timeout 120 kubectl exec %s -c main -- cat /www/index.html" % name, state["token"],
+                       "exec (SPDY)", env="KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false ")
+
+    def exec_stdin():
+        t = token()
+        return compare("printf '%%s\\n' %s | timeout 120 kubectl exec -i %s -c main -- "
+                       "sh -c 'cat > /tmp/b4k-in && cat /tmp/b4k-in'" % (t, name), t, "exec -i, stdin read back")
+
+    def background(cmd, until, seconds=240):
+        """Shell text: `cmd` in the background (its output in /tmp/b4k-bg), waiting up to
+        `seconds` for the shell test `until`, then stopped."""
+        return ("rm -f /tmp/b4k-bg; %s > /tmp/b4k-bg 2>&1 & k=$!; i=0; "
+                "until %s || [ $i -ge %d ] || ! kill -0 $k 2>/dev/null; do sleep 1; i=$((i + 1)); done; "
+                % (cmd, until, seconds))
+
+    def stop():
+        return "kill $k 2>/dev/null; wait $k 2>/dev/null; "
+
+    def attach():
+        t = token()
+        # kubectl's standard input: a FIFO this shell holds open (a closed input would end
+        # the attach before the answer comes back)
+        text = ("trap '' PIPE; rm -f /tmp/b4k-fifo; mkfifo /tmp/b4k-fifo; "
+                "timeout 300 kubectl attach -i %s -c main < /tmp/b4k-fifo > /tmp/b4k-bg 2>&1 & k=$!; "
+                "exec 3> /tmp/b4k-fifo; echo %s >&3; i=0; "
+                "until grep -qx attach:%s /tmp/b4k-bg || [ $i -ge 240 ] || ! kill -0 $k 2>/dev/null; do "
+                "sleep 1; i=$((i + 1)); done; " % (name, t, t) + stop() +
+                "exec 3>&-; grep -v '^log ' /tmp/b4k-bg | tail -n 3; grep -qx attach:%s /tmp/b4k-bg" % t)
+        rc, out = script(node, text, 400)
+        return rc == 0 and ("attach:" + t) in out.splitlines(), "sent %s, attach gave: %s" % (
+            t, out.strip().replace("\n", " | ")[-300:])
+
+    def run_it():
+        """`kubectl run -it --rm`: a terminal (socat's pty: the console's is the harness's), the
+        pod reads a line from it; kubectl's fallback to the pod's log when it cannot attach
+        ("couldn't attach") would show no answer, since the pod never gets the line."""
+        t, pod_name = token(), name + "-run"
+        spec = {"terminationGracePeriodSeconds": 1, "tolerations": [{"operator": "Exists"}]}
+        if node_name:
+            spec["nodeName"] = node_name
+        over = json.dumps({"apiVersion": "v1", "spec": spec})
+        run = ("kubectl delete pod %s --ignore-not-found --wait=true >/dev/null 2>&1; exec kubectl run %s "
+               "-it --rm --restart=Never --image=%s --image-pull-policy=Never --pod-running-timeout=10m "
+               "--overrides=%s --command -- sh -c %s" % (pod_name, pod_name, q(image), q(over),
+                                                         q('read -r x; echo "got-$x"')))
+        text = ("echo %s > /tmp/b4k-run.sh; printf '%%s\\n' %s | timeout 700 socat -t 600 - "
+                "SYSTEM:'sh /tmp/b4k-run.sh',pty,setsid,ctty > /tmp/b4k-run.out 2>&1; "
+                "tr -d '\\r' < /tmp/b4k-run.out | tail -n 6; grep -q \"couldn't attach\" /tmp/b4k-run.out && exit 1; "
+                "tr -d '\\r' < /tmp/b4k-run.out | grep -qx got-%s" % (q(run), t, t))
+        rc, out = script(node, text, 800)
+        return rc == 0 and ("got-" + t) in out.splitlines(), "typed %s; %s" % (
+            t, out.strip().replace("\n", " | ")[-300:])
+
+    def port_forward():
+        text = (background("timeout 300 kubectl port-forward pod/%s %d:8080" % (name, local_port),
+                           "grep -q 'Forwarding from 127.0.0.1:%d' /tmp/b4k-bg" % local_port) +
+                "body=$(%s); " % (HTTP_GET % ("127.0.0.1", local_port)) + stop() +
+                "echo \"$(head -n 2 /tmp/b4k-bg | tr '\\n' ' ')\"; echo \"$body\"; [ \"$body\" = %s ]" % state["token"])
+        rc, out = script(node, text, 400)
+        lines = out.strip().splitlines()
+        got = lines[-1] if lines else ""
+        return rc == 0 and got == state["token"], "through 127.0.0.1:%d: %r, expected %r; %s" % (
+            local_port, got, state["token"], lines[0] if len(lines) > 1 else "")
+
+    def logs_f():
+        # --tail=0: only lines written after the stream began
+        line = "log " + state["token"]
+        text = (background("timeout 300 kubectl logs -f --tail=0 %s -c main" % name,
+                           "grep -qx %s /tmp/b4k-bg" % q(line)) + stop() + "grep -x -m 1 %s /tmp/b4k-bg || "
+                "{ tail -n 3 /tmp/b4k-bg; false; }" % q(line))
+        rc, out = script(node, text, 400)
+        return rc == 0 and line in out.splitlines(), "followed: %s" % out.strip().replace("\n", " | ")[-300:]
+
+    def cp_in():
+        t = token()
+        return compare("echo %s > /tmp/b4k-cp-in && timeout 120 kubectl cp /tmp/b4k-cp-in %s:/tmp/b4k-cp-in -c main "
+                       "&& timeout 120 kubectl exec %s -c main -- cat /tmp/b4k-cp-in" % (t, name, name), t,
+                       "copied in, read in the pod")
+
+    def cp_out():
+        return compare("rm -f /tmp/b4k-cp-out && timeout 120 kubectl cp %s:/www/index.html /tmp/b4k-cp-out -c main "
+                       "&& cat /tmp/b4k-cp-out" % name, state["token"], "copied out of the pod")
+
+    return state, [("stream-pod", ready), ("exec-ws", exec_ws), ("exec-spdy", exec_spdy), ("exec-stdin", exec_stdin),
+                   ("attach", attach), ("run-it", run_it), ("port-forward", port_forward), ("logs-f", logs_f),
+                   ("cp-in", cp_in), ("cp-out", cp_out)]
+
+
+def stream_bind(node):
+    """cri-dockerd's only TCP listener is its streaming server on 127.0.0.1:STREAM_PORT."""
+    rc, out = node.run("ss -Hltnp | grep -F '\"cri-dockerd\"'", 60)
+    addrs = sorted(line.split()[3] for line in out.splitlines() if len(line.split()) > 3)
+    return addrs == ["127.0.0.1:%d" % STREAM_PORT], "cri-dockerd listens on %s" % (" ".join(addrs) or "nothing")
+
+
+def ports_from(node, host, closed, open_):
+    """From `node`, TCP to host:closed is refused and host:open_ (a control: the address is
+    reachable) connects."""
+    rc, out = node.run("for p in %d %d; do timeout 30 socat -u /dev/null TCP:%s:$p,connect-timeout=10 2>/dev/null "
+                       "&& echo \"$p reached\" || echo \"$p not reached\"; done" % (closed, open_, host), 120)
+    want = ["%d not reached" % closed, "%d reached" % open_]
+    return out.strip().splitlines() == want, "%s: %s" % (host, out.strip().replace("\n", "; "))
+
+
+def kube_bench(node, targets):
+    """kube-bench (build-pieces.sh puts it and its cfg/ into the Debian lane's image) with the
+    CIS 1.12 benchmark, for each of `targets` ("node": the worker-node section, "master": the
+    control plane's): no FAIL in any (WARN are the benchmark's manual checks, reasoned in
+    docs/testing.md); each section's counts and FAIL ids reported."""
+    ts = " ".join(targets)
+    rc, out = node.run("(command -v kube-bench >/dev/null || { echo 'no kube-bench in the image "
+                       "(build-pieces.sh: B4K_GIT_DIR/kube-bench)'; exit 1; }; "
+                       "for t in %s; do kube-bench run --config-dir /etc/kube-bench/cfg "
+                       "--benchmark cis-1.12 --targets $t --noremediations > /tmp/kb-$t.txt 2>&1; done; "
+                       # -m 4: the section's summary (the total's repeats it)
+                       "for t in %s; do echo \"$t: $(grep -m 4 -h -E '^[0-9]+ checks (PASS|FAIL|WARN|INFO)' "
+                       "/tmp/kb-$t.txt | tr '\\n' ' ')\"; "
+                       "echo \"$t FAIL: $(grep -h '^\\[FAIL\\]' /tmp/kb-$t.txt | cut -d' ' -f2 | tr '\\n' ' ')\"; "
+                       "echo \"$t WARN: $(grep -h '^\\[WARN\\]' /tmp/kb-$t.txt | cut -d' ' -f2 | tr '\\n' ' ')\"; "
+                       "done)" % (ts, ts), 900)
+    summary = " | ".join(line for line in out.splitlines() if line.strip())
+    fails = [re.search(r"^%s: .*?(\d+) checks FAIL" % t, out, re.M) for t in targets]
+    return rc == 0 and all(m is not None and m.group(1) == "0" for m in fails), summary[-900:]
+
+
+ENCRYPTION_CONFIG = "/etc/kubernetes/pki/b4k-encryption-config.yaml"  # k8s-init makes it
+
+
+def secret_at_rest(node):
+    """A Secret's value, read back through the API, is nowhere in etcd's files (the
+    disk an attacker could copy), which hold the secretbox envelope of k8s-init's key
+    instead; the key's file is 0600 root. Nor is it in the audit log (Metadata only)."""
+    t = token()
+    rc, out = apply(node, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "b4k-secret"},
+                           "stringData": {"value": t}})
+    if rc != 0:
+        return False, "apply: " + out
+    rc, out = node.until("[ \"$(kubectl get secret b4k-secret -o jsonpath='{.data.value}' | base64 -d)\" = %s ]" % t,
+                         300)
+    if rc != 0:
+        return False, "the Secret did not read back: " + out
+    rc, out = node.run("echo \"plain: $(grep -rlF %s /var/lib/etcd /var/log/kubernetes/audit | wc -l) files\"; "
+                       "echo \"sealed: $(grep -rlF k8s:enc:secretbox:v1:b4k-1 /var/lib/etcd | wc -l) files\"; "
+                       "echo \"key: $(stat -c '%%a %%U:%%G' %s)\"" % (t, ENCRYPTION_CONFIG), 600)
+    lines = out.strip().splitlines()
+    sealed = re.search(r"sealed: (\d+) files", out)
+    ok = "plain: 0 files" in lines and sealed is not None and int(sealed.group(1)) > 0 and "key: 600 root:root" in lines
+    return ok, "; ".join(lines)
+
+
+def audit_log(node):
+    """The API server writes its audit log (kubeadm-init.yaml), mode 0600: its size so far."""
+    rc, out = node.run("ls -l /var/log/kubernetes/audit/; stat -c '%a %s' /var/log/kubernetes/audit/audit.log; "
+                       "echo \"$(wc -l < /var/log/kubernetes/audit/audit.log) events\"", 120)
+    m = re.search(r"^(\d+) (\d+)$", out, re.M)
+    return rc == 0 and m is not None and m.group(1) == "600" and int(m.group(2)) > 0, out.replace("\n", " | ")[-400:]

@@ -152,7 +152,9 @@ cluster)
 		cp --sparse=always "$run/disk.img" "$run/disk-$n.img"
 		rm -f "$run/data-$n.img" && truncate -s 4G "$run/data-$n.img"
 	done
-	/usr/bin/python3 "$here/check-cluster.py" --disk "$run/disk-1.img" --disk "$run/disk-2.img" \
+	set --
+	if [ -z "$image_dir" ] && [ -x "$stage/root/usr/local/bin/kube-bench" ]; then set -- --kube-bench; fi
+	/usr/bin/python3 "$here/check-cluster.py" "$@" --disk "$run/disk-1.img" --disk "$run/disk-2.img" \
 		--data "$run/data-1.img" --data "$run/data-2.img" --iso "$iso" --manifest "$run/MANIFEST" \
 		--log-dir "$run" --results "$run/results.json"
 	;;
