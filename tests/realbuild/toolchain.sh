@@ -81,7 +81,7 @@ case $ARCH in
 x86_64)
 	TUPLE=x86_64-linux-gnu
 	# Bumped when the layout below changes, so that a cached toolchain is remade.
-	LAYOUT=2
+	LAYOUT=3
 	# The compiler: drivers, cc1/cc1plus, lib/gcc/$TUPLE/12, binutils.
 	COMPILER_DEBS="cpp-12 gcc-12 g++-12 libgcc-12-dev libstdc++-12-dev binutils-x86-64-linux-gnu"
 	# The target's sysroot. libgomp1 and libatomic1 are there for libgcc-12-dev's
@@ -95,7 +95,7 @@ x86_64)
 	;;
 aarch64)
 	TUPLE=aarch64-linux-gnu
-	LAYOUT=1
+	LAYOUT=2
 	# Debian's cross compiler; the support libraries' -arm64-cross packages
 	# hold both lib/gcc-cross files (compiler) and target files (sysroot).
 	COMPILER_DEBS="cpp-12-aarch64-linux-gnu gcc-12-aarch64-linux-gnu g++-12-aarch64-linux-gnu binutils-aarch64-linux-gnu"
@@ -187,6 +187,14 @@ wrapper() {
 		echo "# $1: $T/$2 (Debian bookworm), made by tests/realbuild/toolchain.sh"
 		if [ $# -eq 3 ]; then
 			echo "# with its sysroot; a later --sysroot (Buildroot's wrapper) wins."
+			# Debian's cross gcc says --with-sysroot=/ in its -v output, which
+			# Buildroot's check_unusable_toolchain takes for a distribution
+			# toolchain that cannot be relocated; this one is, with the
+			# sysroot laid out here, so -v names that sysroot instead.
+			echo "if [ \$# -eq 1 ] && [ \"\$1\" = -v ]; then"
+			echo "	'$T/$2' -v 2>&1 | sed 's| --with-sysroot=/ | --with-sysroot=$T/sysroot |' >&2"
+			echo "	exit 0"
+			echo "fi"
 			echo "exec '$T/$2' --sysroot='$T/sysroot' \"\$@\""
 		else
 			echo "exec '$T/$2' \"\$@\""
