@@ -519,6 +519,11 @@ rust_override() {
 		"$RUST_VERSION" false "$note"
 	provenance host-rust-bin "rust-std-$RUST_BIN_VERSION-$RUST_HOST.tar.xz" override "$from" \
 		"$RUST_VERSION" false "$note"
+	# For another target, host-rust-bin also downloads that target's std.
+	if [ "$ARCH" != x86_64 ]; then
+		provenance host-rust-bin "rust-std-$RUST_BIN_VERSION-$ARCH-unknown-linux-gnu.tar.xz" harness none "" false \
+			"Not provided: the rustup toolchain here has no $ARCH std (rustup cannot download one offline). Nothing needs it: no target package of the board is written in Rust (b4k is a host tool), and the override of host-rust-bin skips its downloads."
+	fi
 }
 
 # rust_installer DIR COMPONENT...: DIR/install.sh, components, rust-installer-version.
