@@ -11,6 +11,8 @@
 # Environment: as build-kernel.sh (B4K_CACHE, JOBS, LINUX_SOURCE).
 set -eu
 cd "$(dirname "$0")/../.."
+# Its host packages (cross compiler, QEMU, ...), as `make check` installs them.
+scripts/install-host-deps >&2
 [ $# -gt 0 ] || set -- pc raspberrypi3-64
 rc=0
 for board in "$@"; do

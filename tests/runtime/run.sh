@@ -30,6 +30,10 @@ case $mode in cheap | e2e | cluster | bundle) ;; *) echo "usage: $0 cheap|e2e|cl
 cache=${B4K_CACHE:-$HOME/.cache/b4k/runtime}
 run=${B4K_RUN_DIR:-$(mktemp -d /tmp/b4k-runtime.XXXXXX)}
 mkdir -p "$run"
+# The host packages every lane needs (mmdebstrap, QEMU, skopeo, ...), as
+# `make check` installs them: a lane run first on a fresh machine must not stop
+# after the kernel's build for want of one.
+"$tree/scripts/install-host-deps" >&2
 t() { date +%s; }
 log() { echo "runtime: $*"; }
 
