@@ -17,9 +17,13 @@
 #     version, for the board's architecture (kubernetes.sh), since dl.k8s.io is
 #     unreachable;
 #   - the Pi's GPU firmware from Debian's raspi-firmware (special/rpi-firmware.sh).
-# Then `make` runs to the end and the runtime lane boots the disk.img Buildroot
-# made (tests/runtime/run.sh with B4K_IMAGE_DIR; the pc only so far).
-#   tests/realbuild/run.sh [prepare|build|boot|all]   (default: all)
+# Then `make` runs to the end and the boot step boots what Buildroot made: the
+# pc's disk.img with the runtime lane's e2e checks (tests/runtime/run.sh with
+# B4K_IMAGE_DIR), the Pi's sdcard.img under QEMU's raspi3b with the arm64
+# images bundle on a USB stick (tests/runtime/check-pi.py; B4K_RUN_DIR: where
+# its card, console log and results go).
+#   tests/realbuild/run.sh [prepare|build|boot|cluster|all]   (default: all;
+#   cluster: the Pi only, as a worker of the runtime lane's pc control plane)
 # Environment: BUILDROOT_DIR (a Buildroot 2026.02.x checkout, required), BOARD,
 # B4K_REALBUILD_CACHE (default ~/.cache/b4k/realbuild: downloads, overrides and
 # toolchains shared by the boards, and per board CACHE/<board>/: its
@@ -33,7 +37,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
 step=${1:-all}
-case $step in prepare | build | boot | all) ;; *) echo "usage: $0 [prepare|build|boot|all]" >&2; exit 2 ;; esac
+case $step in prepare | build | boot | cluster | all) ;; *) echo "usage: $0 [prepare|build|boot|cluster|all]" >&2; exit 2 ;; esac
 : "${BUILDROOT_DIR:?set BUILDROOT_DIR to a Buildroot 2026.02.x checkout}"
 br=$(cd "$BUILDROOT_DIR" && pwd)
 cache=${B4K_REALBUILD_CACHE:-$HOME/.cache/b4k/realbuild}
@@ -156,14 +160,15 @@ sizes() {
 }
 
 boot() {
-	[ "$board" = pc ] || { log "the boot step boots the pc's disk.img only (BOARD=$board)"; exit 2; }
-	[ -f "$out/images/disk.img" ] || { log "no $out/images/disk.img: run the build step first"; exit 1; }
+	case $board in pc) img=disk.img arch=amd64 ;; *) img=sdcard.img arch=arm64 ;; esac
+	[ -f "$out/images/$img" ] || { log "no $out/images/$img: run the build step first"; exit 1; }
 	PATH=$cache/hostbin:$PATH
 	export PATH
 	# As a user does: `make images.iso`, then `make` bakes the bundle's list
-	# into the image (board/common/post-build.sh), then boot with the disc.
+	# into the image (board/common/post-build.sh), then boot with the disc
+	# (the Pi: a USB stick).
 	s=$(t)
-	iso=$("$tree/tests/runtime/run.sh" bundle | tail -n 1)
+	iso=$(ARCH=$arch "$tree/tests/runtime/run.sh" bundle | tail -n 1)
 	xorriso -osirrox on -indev "$iso" -extract /MANIFEST "$st/images.manifest" 2>/dev/null
 	if ! B4K_IMAGES_MANIFEST=$st/images.manifest BRMAKE >"$st/build-manifest.log" 2>&1; then
 		tail -n 40 "$st/build-manifest.log"
@@ -171,13 +176,61 @@ boot() {
 		exit 1
 	fi
 	log "bundle $iso baked into the image ($(($(t) - s)) s)"
+	if [ "$board" != pc ]; then
+		boot_pi "$iso"
+		return
+	fi
 	for config in "$out"/build/linux-*/.config; do :; done
 	B4K_IMAGE_DIR=$out/images B4K_KERNEL_CONFIG=$config "$tree/tests/runtime/run.sh" e2e
+}
+
+# pi_card DIR: a copy of the Pi's sdcard.img as DIR/card.img, grown to a power
+# of two (QEMU's SD card needs one) at least 2 GiB larger than the image, so
+# that b4k-grow-root has room to grow the root into.
+pi_card() {
+	size=$(stat -L -c %s "$out/images/sdcard.img")
+	card=1
+	while [ "$card" -lt $((size + 2 * 1024 * 1024 * 1024)) ]; do card=$((card * 2)); done
+	cp --sparse=always "$out/images/sdcard.img" "$1/card.img"
+	truncate -s "$card" "$1/card.img"
+	log "card $1/card.img: sdcard.img $size bytes, grown to $card"
+}
+
+# boot_pi ISO: the card under qemu-system-aarch64 -M raspi3b, the bundle ISO as
+# its USB stick (tests/runtime/check-pi.py).
+boot_pi() {
+	run=${B4K_RUN_DIR:-$(mktemp -d /tmp/b4k-pi.XXXXXX)}
+	mkdir -p "$run"
+	pi_card "$run"
+	xorriso -osirrox on -indev "$1" -extract /MANIFEST "$run/MANIFEST" 2>/dev/null
+	s=$(t)
+	rc=0
+	/usr/bin/python3 "$tree/tests/runtime/check-pi.py" --images "$out/images" --card "$run/card.img" \
+		--iso "$1" --manifest "$run/MANIFEST" --log "$run/console.log" --results "$run/results.json" || rc=$?
+	log "boot checks: $(($(t) - s)) s, exit $rc; results $run/results.json, console $run/console.log"
+	return "$rc"
+}
+
+# cluster (the Pi): the runtime lane's two-node cluster with the Pi as node 2, a
+# worker joining the lane's pc control plane (tests/runtime/check-cluster.py).
+# Run after the boot step, which baked the arm64 bundle's list into the card.
+cluster() {
+	[ "$board" != pc ] || { log "the cluster step joins a Raspberry Pi to a pc (BOARD=raspberrypi3-64)"; exit 2; }
+	[ -f "$out/images/sdcard.img" ] || { log "no $out/images/sdcard.img: run the build and boot steps first"; exit 1; }
+	PATH=$cache/hostbin:$PATH
+	export PATH
+	run=${B4K_RUN_DIR:-$(mktemp -d /tmp/b4k-pi-cluster.XXXXXX)}
+	mkdir -p "$run"
+	iso=$(ARCH=arm64 "$tree/tests/runtime/run.sh" bundle | tail -n 1)
+	pi_card "$run"
+	B4K_RUN_DIR=$run B4K_PI_IMAGE_DIR=$out/images B4K_PI_CARD=$run/card.img B4K_PI_ISO=$iso \
+		"$tree/tests/runtime/run.sh" cluster
 }
 
 case $step in
 prepare) prepare ;;
 build) build ;;
 boot) boot ;;
+cluster) cluster ;;
 all) s0=$(t); prepare; build; boot; log "all: $(($(t) - s0)) s" ;;
 esac

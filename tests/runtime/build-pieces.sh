@@ -13,8 +13,10 @@
 # building, for modules the proxy cannot give; B4K_GIT_DIR: a directory of git
 # repositories (cni-plugin, csi-driver-nfs, livenessprobe, node-driver-registrar,
 # tencentcloud-sdk-go) to build those from instead. GOARCH (default amd64):
-# the pieces' architecture; another than amd64 is cached apart (CACHE/GOARCH)
-# and, so far, builds the node's pieces only (the real-build lane's Raspberry Pi).
+# the pieces' architecture; another than amd64 (arm64: the Raspberry Pi, a
+# worker) is cached apart (CACHE/GOARCH), and its `all` leaves out the control
+# plane's binaries (kube-apiserver, -controller-manager, -scheduler, etcd: their
+# images are make-images.py's stand-ins, which a worker never runs) and kube-bench.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
@@ -22,8 +24,8 @@ what=${1:-all}
 cache=${B4K_CACHE:-$HOME/.cache/b4k/runtime}
 if [ "${GOARCH:-amd64}" != amd64 ]; then
 	cache=$cache/$GOARCH
-	[ "$what" = node ] || { echo "build-pieces: GOARCH=$GOARCH builds the node's pieces only" >&2; exit 2; }
 fi
+arch=${GOARCH:-amd64}
 gb=$tree/scripts/go-build-module
 k8s=$("$tree/scripts/mk-version" "$tree/package/kubernetes/kubernetes.mk" || true)
 cri=$("$tree/scripts/mk-version" "$tree/package/cri-dockerd/cri-dockerd.mk" || true)
@@ -89,7 +91,8 @@ if [ "$what" = all ]; then
 	trap 'rm -f "$images"' EXIT
 	{ "$kdir/kubeadm" config images list --kubernetes-version "$k8s"
 	  sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$tree/board/common/images/images.txt"; } >"$images"
-	for b in kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do
+	if [ "$arch" = amd64 ]; then set -- kube-apiserver kube-controller-manager kube-scheduler kube-proxy; else set -- kube-proxy; fi
+	for b in "$@"; do
 		k8sbuild "k8s.io/kubernetes/cmd/$b"
 		cp "$kdir/$b" "$stage/bin/"
 	done
@@ -97,12 +100,20 @@ if [ "$what" = all ]; then
 	# CFLAGS (build/pause/Makefile; REV, a git describe there, is b4k here)
 	pause=$(tag registry.k8s.io/pause "$images")
 	kmod=$(GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$k8s" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
-	[ -x "$kdir/pause-$pause" ] || gcc -Os -Wall -Werror -static "-DVERSION=$pause-b4k" -o "$kdir/pause-$pause" "$kmod/build/pause/linux/pause.c"
+	# arm64: Debian's cross compiler (gcc-aarch64-linux-gnu, libc6-dev-arm64-cross)
+	cc=gcc
+	if [ "$arch" = arm64 ]; then
+		cc=aarch64-linux-gnu-gcc
+		command -v $cc >/dev/null || { log "needs $cc for pause (tests/realbuild/host-deps.txt)"; exit 1; }
+	fi
+	[ -x "$kdir/pause-$pause" ] || $cc -Os -Wall -Werror -static "-DVERSION=$pause-b4k" -o "$kdir/pause-$pause" "$kmod/build/pause/linux/pause.c"
 	cp "$kdir/pause-$pause" "$stage/bin/pause"
-	etcd=$(tag registry.k8s.io/etcd "$images")
-	etcd=${etcd%-*}
-	timed etcd "$gb" "go.etcd.io/etcd/server/v3@$etcd" "$cache/go/go.etcd.io/etcd@$etcd" go.etcd.io/etcd/server/v3
-	cp "$cache/go/go.etcd.io/etcd@$etcd/v3" "$stage/bin/etcd"
+	if [ "$arch" = amd64 ]; then
+		etcd=$(tag registry.k8s.io/etcd "$images")
+		etcd=${etcd%-*}
+		timed etcd "$gb" "go.etcd.io/etcd/server/v3@$etcd" "$cache/go/go.etcd.io/etcd@$etcd" go.etcd.io/etcd/server/v3
+		cp "$cache/go/go.etcd.io/etcd@$etcd/v3" "$stage/bin/etcd"
+	fi
 	coredns=$(tag registry.k8s.io/coredns/coredns "$images")
 	timed coredns "$gb" "github.com/coredns/coredns@$coredns" "$cache/go/github.com/coredns/coredns@$coredns" github.com/coredns/coredns
 	cp "$cache/go/github.com/coredns/coredns@$coredns/coredns" "$stage/bin/coredns"
@@ -147,9 +158,11 @@ if [ "$what" = all ]; then
 		set -- -r "github.com/flannel-io/flannel=$fsrc"
 		fout=$fout-no-tencentvpc
 	fi
-	# upstream's Makefile (amd64: CGO_ENABLED=1, static) and images/Dockerfile
-	# (install-conf: CGO_ENABLED=0)
-	CGO_ENABLED=1 timed flannel "$gb" "$@" \
+	# upstream's Makefile (amd64: CGO_ENABLED=1, static; other architectures:
+	# CGO_ENABLED=0) and images/Dockerfile (install-conf: CGO_ENABLED=0)
+	fcgo=0
+	[ "$arch" = amd64 ] && fcgo=1
+	CGO_ENABLED=$fcgo timed flannel "$gb" "$@" \
 		-l "-X github.com/flannel-io/flannel/pkg/version.Version=$flannel -extldflags -static" \
 		"github.com/flannel-io/flannel@$flannel" "$fout" github.com/flannel-io/flannel
 	timed install-conf "$gb" "github.com/flannel-io/flannel@$flannel" "$cache/go/github.com/flannel-io/flannel@$flannel" \
@@ -207,7 +220,9 @@ if [ "$what" = all ]; then
 	# from the proxy), with that tag's own cfg/. Into the node's root file system
 	# (a test tool: not a product file): /usr/local/bin/kube-bench, /etc/kube-bench/cfg.
 	kb=${B4K_GIT_DIR:-/nonexistent}/kube-bench
-	if [ -n "${B4K_BIN_DIR:-}" ] && [ -x "$B4K_BIN_DIR/kube-bench" ] && [ -d "$B4K_BIN_DIR/kube-bench-cfg" ]; then
+	if [ "$arch" != amd64 ]; then
+		kbout=''
+	elif [ -n "${B4K_BIN_DIR:-}" ] && [ -x "$B4K_BIN_DIR/kube-bench" ] && [ -d "$B4K_BIN_DIR/kube-bench-cfg" ]; then
 		kbout=$B4K_BIN_DIR kbcfg=$B4K_BIN_DIR/kube-bench-cfg
 	elif [ -d "$kb" ] && kbv=$(git -C "$kb" tag --list 'v*' --sort=-v:refname | head -n1) && [ -n "$kbv" ]; then
 		kbout=$cache/go/github.com/aquasecurity/kube-bench@$kbv kbcfg=$cache/go/github.com/aquasecurity/kube-bench@$kbv/cfg

@@ -32,6 +32,13 @@ Checks (pass/fail and wall time, to --results as JSON):
                       privileged pod on node 2 with the CSI node plugin's image
                       cannot mount /data/nfs, while the same pod with
                       hostNetwork (the node, as the CSI node plugin mounts) can
+With --pi-images, --pi-card and --pi-iso, node 2 is a Raspberry Pi 3 instead
+(qemu-system-aarch64 -M raspi3b: the card Buildroot made, the arm64 bundle on a
+USB stick, usb-net on the same socket network with node 2's MAC; no data disk),
+joining the pc control plane as a worker: the same checks, across the two
+architectures (kube-bench-2 left out), and
+  memory-2            the Pi's `free -m` and the resident size of kubelet, dockerd,
+                      containerd, cri-dockerd, flanneld, kube-proxy after the join (a report)
 then every streaming path of kubectl (kube.streaming; issue 28), on a pod on each node
 (suffix -1, -2), each writing a fresh token and reading it back:
   stream-pod-N        the pod is Ready
@@ -59,7 +66,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 import kube  # noqa: E402
-from node import Node, NodeError, bundle_images, checker, common_args, finish, qemu_pc  # noqa: E402
+from node import Node, NodeError, bundle_images, checker, common_args, finish, qemu_pc, qemu_raspi3b  # noqa: E402
 
 
 def free_udp_port():
@@ -78,10 +85,16 @@ def main():
     ap.add_argument("--log-dir", required=True)
     ap.add_argument("--kube-bench", action="store_true",
                     help="the image has kube-bench and its cfg/ (build-pieces.sh): run kube-bench on both nodes")
+    ap.add_argument("--pi-images", help="node 2 is a Raspberry Pi: Buildroot's images directory of the Pi")
+    ap.add_argument("--pi-card", help="the Pi's card (a copy of sdcard.img, its size a power of two)")
+    ap.add_argument("--pi-iso", help="the Pi's (arm64) images bundle")
     common_args(ap)
     a = ap.parse_args()
-    if len(a.disk) != 2 or len(a.data) != 2:
-        ap.error("give --disk and --data twice, one per node")
+    pi = bool(a.pi_images)
+    if pi and not (a.pi_card and a.pi_iso):
+        ap.error("--pi-images needs --pi-card and --pi-iso")
+    if len(a.disk) != 2 - pi or len(a.data) != 2 - pi:
+        ap.error("give --disk and --data once per pc node (twice; once with the Pi as node 2)")
     bundle_images(ap, a, True)
     image = a.pod_image
 
@@ -89,6 +102,12 @@ def main():
     net = "socket,mcast=230.0.0.1:%d,localaddr=127.0.0.1" % free_udp_port()
     nodes = []
     for n in (1, 2):
+        if n == 2 and pi:
+            # at nice 5 and on one host thread, as a pc node 2 (below)
+            cmd = ["nice", "-n", "5"] + qemu_raspi3b(a.pi_images, a.pi_card, a.pi_iso, net,
+                                                      ",mac=52:54:00:b4:00:02") + ["-accel", "tcg,thread=single"]
+            nodes.append(Node(cmd, os.path.join(a.log_dir, "console-%d.log" % n)))
+            continue
         cmd = qemu_pc(a.disk[n - 1], a.data[n - 1], a.iso, net, ",mac=52:54:00:b4:00:0%d" % n, a.mem,
                       "-uuid", "b4b4b4b4-0000-4000-8000-00000000000%d" % n)
         if n == 2:
@@ -333,7 +352,10 @@ def main():
             step("audit-log", lambda: kube.audit_log(n1))
             if a.kube_bench:
                 step("kube-bench-1", lambda: kube.kube_bench(n1, ("node", "master")))
-                step("kube-bench-2", lambda: kube.kube_bench(n2, ("node",)))
+                if not pi:
+                    step("kube-bench-2", lambda: kube.kube_bench(n2, ("node",)))
+            if pi:
+                step("memory-2", lambda: kube.memory(n2))
             step("no-pull", no_pull)
         if not all(r["pass"] for r in results):
             for node in nodes:

@@ -151,49 +151,16 @@ def main():
             same, " ".join(missing) or "none", lint)
 
     def failed_units():
-        rc, out = node.run("systemctl --failed --no-legend --plain --no-pager")
-        if rc != 0 or not out.strip():
-            return rc == 0, out.strip() or "none failed"
-        # why, from this boot's journal (the failure report at the end sees the last boot only)
-        _, why = node.run("for u in $(systemctl --failed --no-legend --plain --no-pager | awk '{print $1}'); do "
-                          "journalctl -b -u \"$u\" -o cat --no-pager | tail -n 6; done")
-        return False, "%s | %s" % (out.strip(), why.strip().replace("\n", " | ")[-600:])
+        return node.failed_units()
 
     def no_missing_command():
-        """No script of the node ran a command the image lacks: the shell's "command not
-        found" in this boot's journal or k8s-init's log (a unit can still succeed)."""
-        rc, out = node.run("{ journalctl -b -o cat --no-pager; cat /var/log/k8s-init.log 2>/dev/null; } | "
-                           "grep -F 'command not found' | sort | uniq -c | head -n 20")
-        return not out.strip(), out.strip().replace("\n", " | ") or "none"
-
-    def cgroup():
-        # findmnt (util-linux): both userlands have it; Buildroot's busybox has no stat
-        rc, out = node.run("findmnt -no FSTYPE /sys/fs/cgroup; cat /sys/fs/cgroup/cgroup.controllers")
-        lines = out.split("\n")
-        ctrl = set(lines[-1].split())
-        need = {"cpu", "cpuset", "memory", "pids"}
-        return rc == 0 and lines[0].strip() == "cgroup2" and need <= ctrl, out.replace("\n", "; ")
-
-    def docker():
-        rc, out = node.run("docker info --format '{{.CgroupDriver}} {{.Driver}} {{.CgroupVersion}}'", 300)
-        return rc == 0 and out.split() == ["systemd", "overlay2", "2"], out
+        return node.no_missing_command()
 
     def images_present():
-        missing = []
-        for image in images:
-            rc, _ = node.run("docker image inspect %s >/dev/null 2>&1" % image)
-            if rc != 0:
-                missing.append(image)
-        return missing
+        return node.images_present(images)
 
     def images_loaded():
-        node.run("systemctl is-active --wait b4k-images.service >/dev/null 2>&1 || true", 1800)
-        rc, out = node.run("systemctl is-active b4k-images.service; journalctl -b -o cat -u b4k-images.service")
-        missing = images_present()
-        ok = (out.startswith("active") and "b4k-images: loaded bundle" in out and not missing
-              and "not found" not in out)
-        detail = out.replace("\n", " | ")[-300:]
-        return ok, "%d/%d images present; %s" % (len(images) - len(missing), len(images), detail)
+        return node.images_loaded(images)
 
     def root_grew():
         # POSIX df (busybox's has no -B or --output), in KiB: mawk prints large
@@ -298,7 +265,7 @@ def main():
         node.start()
         if check("boot", boot):
             for name, fn in [("kernel-config", kernel_config), ("no-failed-units", failed_units),
-                             ("cgroup-v2", cgroup), ("docker", docker), ("images-loaded", images_loaded),
+                             ("cgroup-v2", node.cgroup_v2), ("docker", node.docker), ("images-loaded", images_loaded),
                              ("root-grew", root_grew), ("data-disk", data_disk),
                              ("stream-bind", lambda: kube.stream_bind(node)),
                              ("stream-outsider", stream_outsider)]:

@@ -363,6 +363,15 @@ def streaming(node, name, image, node_name=None, local_port=18080):
                    ("cp-in", cp_in), ("cp-out", cp_out)]
 
 
+def memory(node):
+    """A report, not a check: `free -m`'s Mem line and the resident size (VmRSS) of the
+    node's daemons and of the pods' kube-proxy and flanneld; passes when it can be read."""
+    rc, out = node.run("free -m | sed -n 2p; for p in kubelet dockerd containerd cri-dockerd flanneld kube-proxy; do "
+                       "for i in $(pidof $p); do echo \"$p $(awk '/^VmRSS/ {print $2}' /proc/$i/status) KiB\"; done; "
+                       "done", 120)
+    return rc == 0 and out.startswith("Mem:"), out.replace("\n", " | ")
+
+
 def stream_bind(node):
     """cri-dockerd's only TCP listener is its streaming server on 127.0.0.1:STREAM_PORT."""
     rc, out = node.run("ss -Hltnp | grep -F '\"cri-dockerd\"'", 60)

@@ -2,11 +2,12 @@
 """Runtime lane: assemble the bundle's container images locally, as OCI layouts.
 
 Every name in --list (kubeadm's images and board/common/images/images.txt) gets
-an amd64 image laid out as upstream's image lays it out (binary paths, entry
-point), made of the binaries built by build-pieces.sh (--bin) and, where the
-upstream image carries them, Debian's iptables / mount.nfs with their shared
-libraries (from the node's Debian userland, --base) and busybox with all its
-applets (upstream's flannel images are alpine-based; the e2e pods run them).  A name
+an image of --arch (amd64 or arm64) laid out as upstream's image lays it out
+(binary paths, entry point), made of the binaries built by build-pieces.sh (--bin)
+and, where the upstream image carries them, Debian's iptables / mount.nfs with
+their shared libraries (from a Debian userland of that architecture, --base:
+build-base.sh) and busybox with all its applets (upstream's flannel images are
+alpine-based; the e2e pods run them).  A name
 whose binary is missing gets a stand-in image (a file naming it), reported as
 such: good enough for the bundle's loading checks, not for running a cluster.
 Writes one OCI layout per image under --out and prints "<name> <layout> real|stand-in".
@@ -60,7 +61,7 @@ TOOLS = {
                      "iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save",
                      "ip6tables-restore", "iptables-nft", "iptables-nft-save", "iptables-nft-restore",
                      "ip6tables-nft", "ip6tables-nft-save", "ip6tables-nft-restore")},
-                 ["usr/lib/x86_64-linux-gnu/xtables"]),
+                 ["usr/lib/{triplet}/xtables"]),
     "mount.nfs": (["usr/sbin/mount.nfs", "usr/bin/mount", "usr/bin/umount"],
                   {"usr/sbin/mount.nfs4": "mount.nfs", "usr/sbin/umount.nfs": "mount.nfs",
                    "usr/sbin/umount.nfs4": "mount.nfs"}, []),
@@ -73,18 +74,49 @@ TOOLS = {
     "netbase": (["etc/protocols", "etc/services"], {}, []),
 }
 MERGED = {"bin": "usr/bin", "sbin": "usr/sbin", "lib": "usr/lib", "lib64": "usr/lib64"}
+# Debian's multiarch directory of each architecture
+TRIPLET = {"amd64": "x86_64-linux-gnu", "arm64": "aarch64-linux-gnu"}
+HOST_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine)
 
 
-def closure(base, paths):
-    """The files `paths` of the Debian tree `base` need: themselves and their shared libraries."""
-    out = set()
+def needed(base, path, triplet, seen):
+    """The shared libraries the ELF file `path` of `base` loads, found as the dynamic
+    loader finds them in a Debian tree (its interpreter; DT_NEEDED in the multiarch
+    directories, then usr/lib), recursively: ldd's answer, for a tree whose programs
+    cannot run here (another architecture). readelf reads any architecture's ELF."""
+    r = subprocess.run(["readelf", "-d", "-l", "-W", os.path.join(base, path)], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit("make-images: readelf %s: %s" % (path, r.stderr.strip()))
+    found = re.findall(r"\[Requesting program interpreter: /(\S+)\]", r.stdout)
+    for name in re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", r.stdout):
+        if any(os.path.basename(x) == name for x in seen | set(found)):
+            continue  # loaded already (libc's NEEDED of the loader: the interpreter is it)
+        for d in ("usr/lib/" + triplet, "usr/lib"):
+            if os.path.lexists(os.path.join(base, d, name)):
+                found.append(d + "/" + name)
+                break
+        else:
+            raise SystemExit("make-images: %s needs %s, which %s does not have" % (path, name, base))
+    for lib in found:
+        if lib not in seen:
+            seen.add(lib)
+            needed(base, lib, triplet, seen)
+    return seen
+
+
+def closure(base, paths, arch):
+    """The files `paths` of the Debian tree `base` need: themselves and their shared
+    libraries (ldd in the tree when it runs here, else needed())."""
+    out, seen = set(), set()
     for p in paths:
         out.add(p)
         if p.startswith("etc/"):
             continue  # data, not a program
-        ldd = subprocess.run(["chroot", base, "ldd", "/" + p], capture_output=True, text=True)
-        for lib in re.findall(r"(/\S+) \(0x", ldd.stdout):
-            out.add(lib.lstrip("/"))
+        if arch == HOST_ARCH:
+            ldd = subprocess.run(["chroot", base, "ldd", "/" + p], capture_output=True, text=True)
+            out.update(lib.lstrip("/") for lib in re.findall(r"(/\S+) \(0x", ldd.stdout))
+        else:
+            out.update(needed(base, p, TRIPLET[arch], seen))
     # merged /usr: bin, sbin, lib, lib64 are symlinks into usr/ in the image
     return {"usr/" + p if p.split("/")[0] in MERGED else p for p in out}
 
@@ -127,8 +159,27 @@ def layer(files, links):
     return gzip.compress(buf.getvalue(), mtime=0)
 
 
-def oci(layout, layers, entrypoint):
-    """Write an amd64 OCI image layout of `layers` (gzip'd tars) tagged b4k."""
+def busybox_applets(busybox, arch, host_busybox):
+    """The applet names of `busybox`: its own --list when it runs here; for another
+    architecture, the list of this machine's busybox (`host_busybox`), only when both
+    are the same Debian build (their version strings, e.g. "BusyBox v1.35.0 (Debian
+    1:1.35.0-4+deb12u1+b1)", are equal: one source package, one configuration)."""
+    if arch == HOST_ARCH:
+        host_busybox = busybox
+    else:
+        def version(path):
+            m = re.search(rb"BusyBox v[^\0\n]*\(Debian [^)\0]*\)", open(path, "rb").read())
+            return m.group(0).decode() if m else None
+        if version(busybox) is None or version(busybox) != version(host_busybox):
+            raise SystemExit("make-images: %s (%s) and %s (%s) are not the same Debian busybox: "
+                             "cannot list the former's applets" % (busybox, version(busybox),
+                                                                  host_busybox, version(host_busybox)))
+    r = subprocess.run([host_busybox, "--list"], capture_output=True, text=True, check=True)
+    return r.stdout.split()
+
+
+def oci(layout, layers, entrypoint, arch):
+    """Write an OCI image layout of `layers` (gzip'd tars) for linux/`arch`, tagged b4k."""
     blobs = os.path.join(layout, "blobs", "sha256")
     os.makedirs(blobs, exist_ok=True)
 
@@ -140,7 +191,7 @@ def oci(layout, layers, entrypoint):
 
     gz = "application/vnd.oci.image.layer.v1.tar+gzip"
     descs = [blob(x, gz) for x in layers]
-    config = {"architecture": "amd64", "os": "linux", "created": "1970-01-01T00:00:00Z",
+    config = {"architecture": arch, "os": "linux", "created": "1970-01-01T00:00:00Z",
               "config": {"Env": [PATH]},
               "rootfs": {"type": "layers",
                          "diff_ids": ["sha256:" + hashlib.sha256(gzip.decompress(x)).hexdigest() for x in layers]}}
@@ -162,9 +213,13 @@ def main():
     ap.add_argument("--list", required=True)
     ap.add_argument("--bin", required=True, help="binaries built by build-pieces.sh (STAGE/bin)")
     ap.add_argument("--base", required=True, help="the node's Debian userland (build-base.sh)")
-    ap.add_argument("--busybox", default="/bin/busybox")
+    ap.add_argument("--arch", default="amd64", choices=sorted(TRIPLET))
+    ap.add_argument("--busybox", help="the images' busybox (default: --base's usr/bin/busybox "
+                    "for another architecture than this machine's, else /bin/busybox)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
+    host_busybox = "/bin/busybox"
+    a.busybox = a.busybox or (host_busybox if a.arch == HOST_ARCH else os.path.join(a.base, "usr/bin/busybox"))
     status = 0
     for n, name in enumerate(line.strip() for line in open(a.list) if line.strip()):
         repo = name.rsplit(":", 1)[0]
@@ -177,28 +232,28 @@ def main():
         layout = os.path.join(a.out, "%02d" % n)
         if missing:
             oci(layout, [layer({"b4k-stand-in": (("%s: stand-in, missing %s\n" % (name, " ".join(missing))).encode(),
-                                                 0o644)}, {})], entrypoint)
+                                                 0o644)}, {})], entrypoint, a.arch)
             print(name, layout, "stand-in")
             continue
         layers = []
         files, links = {}, dict(MERGED)
         for tool in tools:
             paths, tool_links, dirs = TOOLS[tool]
+            dirs = [d.format(triplet=TRIPLET[a.arch]) for d in dirs]
             paths = paths + [d + "/" + f for d in dirs for f in sorted(os.listdir(os.path.join(a.base, d)))]
             links.update(tool_links)
-            for p in closure(a.base, paths):
+            for p in closure(a.base, paths, a.arch):
                 # etc/ holds data (netbase's tables); the rest are programs and libraries
                 files[p] = (real(a.base, p), 0o644 if p.startswith("etc/") else 0o755)
             if tool == "busybox":
                 files["usr/bin/busybox"] = (open(a.busybox, "rb").read(), 0o755)
-                applets = subprocess.run([a.busybox, "--list"], capture_output=True, text=True, check=True)
-                links.update({"usr/bin/" + x: "busybox" for x in applets.stdout.split()
+                links.update({"usr/bin/" + x: "busybox" for x in busybox_applets(a.busybox, a.arch, host_busybox)
                               if x != "busybox" and "usr/bin/" + x not in links})
         if files:
             layers.append(layer(files, links))
         layers.append(layer({dest: (open(os.path.join(a.bin, b), "rb").read(), 0o755) for b, dest in binaries},
                             {} if files else {}))
-        oci(layout, layers, entrypoint)
+        oci(layout, layers, entrypoint, a.arch)
         print(name, layout, "real")
     return status
 

@@ -7,6 +7,7 @@ prints the console log and the exact qemu command line (Node.describe()).
 """
 
 import json
+import os
 import re
 import shlex
 import time
@@ -32,6 +33,26 @@ def qemu_pc(disk, data, iso, netdev, nic, mem, *extra):
             "-drive", "file=%s,format=raw,if=virtio,cache=unsafe" % data,
             "-drive", "file=%s,media=cdrom,readonly=on" % iso,
             "-netdev", netdev + ",id=n0", "-device", "virtio-net-pci,netdev=n0" + nic]
+
+
+def qemu_raspi3b(images, card, stick, netdev, nic):
+    """The qemu argv of a Raspberry Pi 3 B: QEMU's raspi3b (its fixed 1 GiB and four
+    Cortex-A53) with the kernel Image, bcm2837-rpi-3-b.dtb and cmdline.txt of Buildroot's
+    images directory `images` (what the GPU firmware would load from the card: QEMU does
+    not run the firmware), the SD card `card` (its size must be a power of two), the
+    network on usb-net (`netdev`, id n0; `nic`: extra -device options) and `stick`, a
+    USB stick (the images bundle), both on the emulated DWC2 USB host."""
+    size = os.stat(card).st_size
+    if size & (size - 1):
+        raise SystemExit("%s: %d bytes, not a power of two (QEMU's SD card needs one)" % (card, size))
+    cmdline = open(os.path.join(images, "rpi-firmware", "cmdline.txt")).read().strip()
+    return ["qemu-system-aarch64", "-M", "raspi3b", "-m", "1G",
+            "-kernel", os.path.join(images, "Image"), "-dtb", os.path.join(images, "bcm2837-rpi-3-b.dtb"),
+            "-append", cmdline, "-display", "none", "-monitor", "none", "-serial", "stdio",
+            "-drive", "file=%s,format=raw,if=sd,cache=unsafe" % card,
+            "-netdev", netdev + ",id=n0", "-device", "usb-net,netdev=n0" + nic,
+            "-drive", "file=%s,format=raw,if=none,id=stick,readonly=on" % stick,
+            "-device", "usb-storage,drive=stick"]
 
 
 class NodeError(Exception):
@@ -116,6 +137,56 @@ class Node:
         self.started = time.monotonic()
         self.child.send("systemctl reboot\r")
         self.login(timeout)
+
+    def failed_units(self):
+        """`systemctl --failed` lists nothing (else each failed unit's last journal lines)."""
+        rc, out = self.run("systemctl --failed --no-legend --plain --no-pager")
+        if rc != 0 or not out.strip():
+            return rc == 0, out.strip() or "none failed"
+        # why, from this boot's journal (the failure report at the end sees the last boot only)
+        _, why = self.run("for u in $(systemctl --failed --no-legend --plain --no-pager | awk '{print $1}'); do "
+                          "journalctl -b -u \"$u\" -o cat --no-pager | tail -n 6; done")
+        return False, "%s | %s" % (out.strip(), why.strip().replace("\n", " | ")[-600:])
+
+    def no_missing_command(self):
+        """No script of the node ran a command the image lacks: the shell's "command not
+        found" in this boot's journal or k8s-init's log (a unit can still succeed)."""
+        rc, out = self.run("{ journalctl -b -o cat --no-pager; cat /var/log/k8s-init.log 2>/dev/null; } | "
+                           "grep -F 'command not found' | sort | uniq -c | head -n 20")
+        return not out.strip(), out.strip().replace("\n", " | ") or "none"
+
+    def cgroup_v2(self):
+        """cgroup2 at /sys/fs/cgroup with the controllers the kubelet needs."""
+        # findmnt (util-linux): both userlands have it; Buildroot's busybox has no stat
+        rc, out = self.run("findmnt -no FSTYPE /sys/fs/cgroup; cat /sys/fs/cgroup/cgroup.controllers")
+        lines = out.split("\n")
+        ctrl = set(lines[-1].split())
+        need = {"cpu", "cpuset", "memory", "pids"}
+        return rc == 0 and lines[0].strip() == "cgroup2" and need <= ctrl, out.replace("\n", "; ")
+
+    def docker(self):
+        """`docker info`: systemd cgroup driver, overlay2, cgroup v2."""
+        rc, out = self.run("docker info --format '{{.CgroupDriver}} {{.Driver}} {{.CgroupVersion}}'", 300)
+        return rc == 0 and out.split() == ["systemd", "overlay2", "2"], out
+
+    def images_present(self, images):
+        """The names of `images` docker does not have."""
+        missing = []
+        for image in images:
+            rc, _ = self.run("docker image inspect %s >/dev/null 2>&1" % image)
+            if rc != 0:
+                missing.append(image)
+        return missing
+
+    def images_loaded(self, images):
+        """b4k-images.service loaded the bundle and every name of `images` is present."""
+        self.run("systemctl is-active --wait b4k-images.service >/dev/null 2>&1 || true", 1800)
+        rc, out = self.run("systemctl is-active b4k-images.service; journalctl -b -o cat -u b4k-images.service")
+        missing = self.images_present(images)
+        ok = (out.startswith("active") and "b4k-images: loaded bundle" in out and not missing
+              and "not found" not in out)
+        detail = out.replace("\n", " | ")[-300:]
+        return ok, "%d/%d images present; %s" % (len(images) - len(missing), len(images), detail)
 
     def alive(self):
         """Powered on and its QEMU still running."""

@@ -21,12 +21,23 @@
 # B4K_IMAGE_DIR and B4K_KERNEL_CONFIG (boot the disk.img of a Buildroot images
 # directory and check against that kernel's .config, instead of building the
 # kernel and the Debian root file system: the real-build lane, tests/realbuild),
-# B4K_PROXY_MODE (e2e: `k8s-init --proxy-mode`: iptables, ipvs or nftables).
+# B4K_PROXY_MODE (e2e: `k8s-init --proxy-mode`: iptables, ipvs or nftables),
+# ARCH (bundle only: amd64, the default, or arm64, the Raspberry Pi's bundle:
+# the pieces built for arm64, the images' Debian files from an arm64 userland),
+# B4K_PI_IMAGE_DIR, B4K_PI_CARD and B4K_PI_ISO (cluster: node 2 is a Raspberry
+# Pi: its Buildroot images directory, its card and its arm64 bundle; the
+# real-build lane's `BOARD=raspberrypi3-64 tests/realbuild/run.sh cluster`).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
 mode=${1:-cheap}
 case $mode in cheap | e2e | cluster | bundle) ;; *) echo "usage: $0 cheap|e2e|cluster|bundle" >&2; exit 2 ;; esac
+arch=${ARCH:-amd64}
+case $arch in
+amd64) ;;
+arm64) [ "$mode" = bundle ] || { echo "$0: ARCH=arm64 makes the bundle only (the Pi boots in tests/realbuild)" >&2; exit 2; } ;;
+*) echo "$0: unknown ARCH '$arch' (amd64 or arm64)" >&2; exit 2 ;;
+esac
 cache=${B4K_CACHE:-$HOME/.cache/b4k/runtime}
 run=${B4K_RUN_DIR:-$(mktemp -d /tmp/b4k-runtime.XXXXXX)}
 mkdir -p "$run"
@@ -46,22 +57,26 @@ else
 	s=$(t); kernel=$("$here/build-kernel.sh"); log "kernel $kernel ($(($(t) - s)) s; bzImage $(stat -c %s "$kernel/bzImage") bytes)"
 	kconfig=$kernel/config
 fi
-s=$(t); base=$("$here/build-base.sh"); log "userland $base ($(($(t) - s)) s)"
+s=$(t); base=$(ARCH=$arch "$here/build-base.sh"); log "userland $base ($(($(t) - s)) s)"
 if [ "$mode" = cheap ]; then pieces=${PIECES:-node}; else pieces=${PIECES:-all}; fi
-s=$(t); stage=${B4K_STAGE:-$("$here/build-pieces.sh" "$pieces")}; log "pieces $stage ($(($(t) - s)) s)"
+s=$(t); stage=${B4K_STAGE:-$(GOARCH=$arch "$here/build-pieces.sh" "$pieces")}; log "pieces $stage ($(($(t) - s)) s)"
 version=$("$tree/scripts/mk-version" "$tree/package/kubernetes/kubernetes.mk")
+# kubeadm as this machine runs it (the list of images; images-iso): another
+# architecture's stage has the node's, which does not run here.
+kubeadm=$stage/root/usr/bin/kubeadm
+if [ "$arch" != amd64 ]; then kubeadm=$("$here/build-pieces.sh" node)/root/usr/bin/kubeadm; fi
 
 # The bundle, through the tree's own path: images made here, pushed to Debian's
 # docker-registry on 127.0.0.1, then scripts/images-iso pulling through it.
 s=$(t)
-"$stage/root/usr/bin/kubeadm" config images list --kubernetes-version "$version" >"$run/images.list"
+"$kubeadm" config images list --kubernetes-version "$version" >"$run/images.list"
 sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$tree/board/common/images/images.txt" >>"$run/images.list"
-ikey=$( { cat "$run/images.list" "$here/make-images.py" "$tree/scripts/images-iso"; echo "$base";
+ikey=$( { cat "$run/images.list" "$here/make-images.py" "$tree/scripts/images-iso"; echo "$base $arch";
 	find "$stage/bin" -type f -exec sha256sum {} + | sort; } | sha256sum | cut -c1-16)
 iso=$cache/images-$ikey.iso
 if [ ! -f "$iso" ]; then
 	rm -rf "$run/oci"
-	/usr/bin/python3 "$here/make-images.py" --list "$run/images.list" --bin "$stage/bin" --base "$base" \
+	/usr/bin/python3 "$here/make-images.py" --arch "$arch" --list "$run/images.list" --bin "$stage/bin" --base "$base" \
 		--out "$run/oci" >"$run/images.made"
 	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
@@ -73,7 +88,7 @@ if [ ! -f "$iso" ]; then
 	while read -r name layout _; do
 		skopeo copy -q --dest-tls-verify=false "oci:$layout:b4k" "docker://127.0.0.1:$port/$name" </dev/null
 	done <"$run/images.made"
-	ARCH=amd64 KUBERNETES_VERSION=$version KUBEADM=$stage/root/usr/bin/kubeadm \
+	ARCH=$arch KUBERNETES_VERSION=$version KUBEADM=$kubeadm \
 		REGISTRY_MIRROR=127.0.0.1:$port "$tree/scripts/images-iso" "$iso.tmp"
 	kill "$registry" && trap - EXIT
 	mv "$iso.tmp" "$iso"
@@ -152,14 +167,20 @@ cheap | e2e)
 		--lint "$b4k lint-kernel --requirements $tree/board/common/kernel-requirements.toml --config"
 	;;
 cluster)
-	for n in 1 2; do
+	set --
+	nodes='1 2'
+	if [ -n "${B4K_PI_IMAGE_DIR:-}" ]; then
+		set -- --pi-images "$B4K_PI_IMAGE_DIR" --pi-card "${B4K_PI_CARD:?B4K_PI_IMAGE_DIR needs B4K_PI_CARD}" \
+			--pi-iso "${B4K_PI_ISO:?B4K_PI_IMAGE_DIR needs B4K_PI_ISO}"
+		nodes=1
+	fi
+	for n in $nodes; do
 		cp --sparse=always "$run/disk.img" "$run/disk-$n.img"
 		rm -f "$run/data-$n.img" && truncate -s 4G "$run/data-$n.img"
+		set -- "$@" --disk "$run/disk-$n.img" --data "$run/data-$n.img"
 	done
-	set --
-	if [ -z "$image_dir" ] && [ -x "$stage/root/usr/local/bin/kube-bench" ]; then set -- --kube-bench; fi
-	/usr/bin/python3 "$here/check-cluster.py" "$@" --disk "$run/disk-1.img" --disk "$run/disk-2.img" \
-		--data "$run/data-1.img" --data "$run/data-2.img" --iso "$iso" --manifest "$run/MANIFEST" \
+	if [ -z "$image_dir" ] && [ -x "$stage/root/usr/local/bin/kube-bench" ]; then set -- "$@" --kube-bench; fi
+	/usr/bin/python3 "$here/check-cluster.py" "$@" --iso "$iso" --manifest "$run/MANIFEST" \
 		--log-dir "$run" --results "$run/results.json"
 	;;
 esac
