@@ -22,6 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
 what=${1:-all}
 cache=${B4K_CACHE:-$HOME/.cache/b4k/runtime}
+hostcache=$cache
 if [ "${GOARCH:-amd64}" != amd64 ]; then
 	cache=$cache/$GOARCH
 fi
@@ -87,9 +88,16 @@ timed b4k-node sh -c 'cd "$1/src/b4k-node-tools" && CGO_ENABLED=0 GOTOOLCHAIN=lo
 	go build -trimpath -o "$2" .' - "$tree" "$stage/root/usr/libexec/b4k/b4k-node"
 
 if [ "$what" = all ]; then
+	# the image list from a kubeadm that runs here (amd64, the host's cache)
+	hkdir=$kdir
+	if [ "$arch" != amd64 ]; then
+		hkdir=$hostcache/go/k8s.io/kubernetes@$k8s
+		GOARCH=amd64 timed "host kubeadm" "$gb" -t "$ktags" -l "$kflags" "k8s.io/kubernetes@$k8s" "$hkdir" \
+			k8s.io/kubernetes/cmd/kubeadm
+	fi
 	images=$(mktemp)
 	trap 'rm -f "$images"' EXIT
-	{ "$kdir/kubeadm" config images list --kubernetes-version "$k8s"
+	{ "$hkdir/kubeadm" config images list --kubernetes-version "$k8s"
 	  sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$tree/board/common/images/images.txt"; } >"$images"
 	if [ "$arch" = amd64 ]; then set -- kube-apiserver kube-controller-manager kube-scheduler kube-proxy; else set -- kube-proxy; fi
 	for b in "$@"; do
