@@ -177,8 +177,8 @@ class Node:
         cgroup driver, the pause image kubeadm lists as its pinned sandbox image, the
         streaming server on 127.0.0.1:10010)."""
         rc, out = self.run("cat /usr/share/b4k/container-runtime; grep /pause: /run/b4k/kubeadm-images.txt; "
-                           "containerd config dump | grep -E '^ *(SystemdCgroup|sandbox|stream_server_address|"
-                           "stream_server_port) *='; crictl info >/dev/null && echo cri-ready", 300)
+                           "containerd config dump | grep -E '^[[:space:]]*(SystemdCgroup|sandbox|stream_server_address|"
+                           "stream_server_port)[[:space:]]*='; crictl info >/dev/null && echo cri-ready", 300)
         lines = [line.strip() for line in out.splitlines()]
         pause = lines[1] if len(lines) > 1 else "?"
         want = ["containerd", "SystemdCgroup = true", "sandbox = '%s'" % pause,
