@@ -2,6 +2,7 @@
 #
 #   make                  check out Buildroot, configure BOARD, build, compress images
 #   make BOARD=raspberrypi3-64
+#   make RUNTIME=containerd   containerd instead of docker (output/<board>-containerd)
 #   make run              boot the pc image in QEMU (disk.img, data.img, images.iso)
 #   make images.iso       the offline container images of BOARD (README.md, "Offline images")
 #   make graph-size.png   Buildroot's filesystem size graph
@@ -21,16 +22,21 @@ BUILDROOT_URL := https://gitlab.com/buildroot.org/buildroot.git
 
 BOARDS := pc raspberrypi3-64
 BOARD ?= pc
-defconfig_pc := pc_defconfig
-defconfig_raspberrypi3-64 := raspberrypi3_64_k8s_defconfig
-DEFCONFIG := $(defconfig_$(BOARD))
+# The container runtime: docker (through cri-dockerd) or containerd (its CRI
+# plugin); each board has one defconfig per runtime (configs/defconfigs.toml).
+RUNTIME ?= docker
+defconfig_pc_docker := pc_defconfig
+defconfig_pc_containerd := pc_containerd_defconfig
+defconfig_raspberrypi3-64_docker := raspberrypi3_64_k8s_defconfig
+defconfig_raspberrypi3-64_containerd := raspberrypi3_64_k8s_containerd_defconfig
+DEFCONFIG := $(defconfig_$(BOARD)_$(RUNTIME))
 ifeq ($(DEFCONFIG),)
-$(error unknown BOARD '$(BOARD)'; known boards: $(BOARDS))
+$(error unknown BOARD '$(BOARD)' or RUNTIME '$(RUNTIME)'; boards: $(BOARDS); runtimes: docker containerd)
 endif
 
 # A user-provided Buildroot checkout wins; otherwise ./buildroot is cloned.
 BUILDROOT_DIR ?= $(CURDIR)/buildroot
-O ?= $(CURDIR)/output/$(BOARD)
+O ?= $(CURDIR)/output/$(BOARD)$(if $(filter containerd,$(RUNTIME)),-containerd)
 IMAGES := $(O)/images
 BR := $(MAKE) -C $(BUILDROOT_DIR) O=$(O) BR2_EXTERNAL=$(CURDIR)
 

@@ -9,7 +9,9 @@
 # stub docker that loads docker-archives into a directory: all images loaded
 # once (from root-only staging copies, never from the disc), nothing the
 # second time, only a missing one the third, with the
-# bundle's list baked in as post-build.sh does; refused by image name with
+# bundle's list baked in as post-build.sh does; the same with containerd as
+# the runtime (stub ctr and crictl: imported into the k8s.io namespace, each
+# image pinned; an image there unpinned is imported again); refused by image name with
 # nothing loaded or tagged: a corrupt or truncated bundle, an archive that also
 # tags another image, a manifest.json key that folds to RepoTags (U+017F), a
 # non-ASCII image name, a MANIFEST file name with ../, a disc that differs from
@@ -177,10 +179,13 @@ esac
 STUB
 chmod +x "$tmp/bin/docker"
 loader=board/common/rootfs-overlay/usr/libexec/b4k/load-images
+echo docker >"$tmp/runtime-docker"
+echo containerd >"$tmp/runtime-containerd"
 load() { # bundle-dir state-dir [baked-list]: with no baked list, the opt-in file exists
 	mkdir -p "$2"
 	if [ -n "${3:-}" ]; then bk=$3 oi=$2/no-opt-in; else bk=$2/no-baked-list oi=$2/opt-in; touch "$oi"; fi
-	DOCKER_STUB=$2/docker STATE_DIRECTORY=$2 RUNTIME_DIRECTORY=$2/run PATH="$tmp/bin:$PATH" \
+	DOCKER_STUB=$2/docker CTR_STUB=$2/docker STATE_DIRECTORY=$2 RUNTIME_DIRECTORY=$2/run PATH="$tmp/bin:$PATH" \
+		B4K_RUNTIME_FILE=$tmp/runtime-${RUNTIME:-docker} \
 		B4K_IMAGES_BAKED=$bk B4K_IMAGES_OPTIN=$oi sh "$loader" "$1" >"$2/out" 2>&1
 }
 loads() { if [ -f "$1/docker/loads" ]; then wc -l <"$1/docker/loads"; else echo 0; fi; }
@@ -260,7 +265,7 @@ refused "$tmp/s6" "a disc that differs from the baked list" "registry.k8s.io/pau
 # 6. no baked list and no opt-in
 mkdir -p "$tmp/s7"
 DOCKER_STUB=$tmp/s7/docker STATE_DIRECTORY=$tmp/s7 RUNTIME_DIRECTORY=$tmp/s7/run PATH="$tmp/bin:$PATH" \
-	B4K_IMAGES_BAKED=$tmp/s7/none B4K_IMAGES_OPTIN=$tmp/s7/none sh "$loader" "$tmp/iso" >"$tmp/s7/out" 2>&1 && fail=1
+	B4K_RUNTIME_FILE=$tmp/runtime-docker B4K_IMAGES_BAKED=$tmp/s7/none B4K_IMAGES_OPTIN=$tmp/s7/none sh "$loader" "$tmp/iso" >"$tmp/s7/out" 2>&1 && fail=1
 refused "$tmp/s7" "a disc with no baked list and no opt-in" "built without a bundle list"
 # 7. an archive whose manifest.json adds a key that docker's JSON decoding folds
 # into RepoTags ("RepoTag\u017f" as UTF-8: U+017F folds to s), tagging another image
@@ -295,5 +300,76 @@ open(p, "w", encoding="utf-8").write("".join(lines))
 PY
 load "$tmp/utf" "$tmp/s9" && fail=1
 refused "$tmp/s9" "a non-ASCII image name" "etcd:.*not an image name"
-[ "$fail" -ne 0 ] || echo "loader: $n images loaded once, reloads only what is missing, refuses bad and hostile bundles by name"
+
+# containerd: a stub ctr keeping "name id labels" lines in $CTR_STUB/tags (the
+# CRI plugin's k8s.io namespace only) and a stub crictl answering from them as
+# containerd's CRI would: the image ID (its config's digest) and whether it is
+# pinned (the io.cri-containerd.pinned=pinned label).
+cat >"$tmp/bin/ctr" <<'STUB'
+#!/bin/sh
+set -eu
+d=$CTR_STUB
+mkdir -p "$d"
+touch "$d/tags"
+[ "$1 $2 $3 $4" = "-a /run/containerd/containerd.sock -n k8s.io" ] || { echo "ctr stub: not the CRI's namespace: $*" >&2; exit 1; }
+shift 4
+untag() { grep -v "^$1 " "$d/tags" >"$d/tags.new" || true; mv "$d/tags.new" "$d/tags"; }
+case "$1 $2" in
+"images ls")
+	echo "REF TYPE DIGEST SIZE PLATFORMS LABELS"
+	awk '{ print $1, "application/vnd.docker.distribution.manifest.v2+json", $2, "1.0 MiB", "linux/amd64", $3 }' "$d/tags" ;;
+"images rm") grep -q "^$3 " "$d/tags" && untag "$3" ;;
+"images import")
+	shift 2
+	labels=-
+	while [ $# -gt 1 ]; do
+		[ "$1" = --label ] || { echo "ctr stub: unexpected: $1" >&2; exit 1; }
+		labels=$labels,$2
+		shift 2
+	done
+	echo "$1" >>"$d/loads"
+	# as ctr import of a docker archive: every RepoTags entry of manifest.json
+	/usr/bin/python3 - "$1" "$d/tags" "$labels" <<'PY'
+import hashlib, json, sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    for m in json.load(t.extractfile("manifest.json")):
+        i = "sha256:" + hashlib.sha256(t.extractfile(m["Config"]).read()).hexdigest()
+        for tag in m["RepoTags"]:
+            lines = [l for l in open(sys.argv[2]) if l.split()[0] != tag]
+            open(sys.argv[2], "w").write("".join(lines) + "%s %s %s\n" % (tag, i, sys.argv[3]))
+PY
+	;;
+*) echo "ctr stub: unexpected: $*" >&2; exit 1 ;;
+esac
+STUB
+cat >"$tmp/bin/crictl" <<'STUB'
+#!/bin/sh
+set -eu
+[ "$1 $2 $3 $4 $5 $6 $7" = "-i unix:///run/containerd/containerd.sock inspecti -o go-template --template {{.status.id}} {{.status.pinned}}" ] ||
+	{ echo "crictl stub: unexpected: $*" >&2; exit 1; }
+awk -v n="$8" '$1 == n { print $2, ($3 ~ /,io\.cri-containerd\.pinned=pinned(,|$)/ ? "true" : "false"); f = 1 }
+	END { if (!f) { print "no such image \"" n "\" present" > "/dev/stderr"; exit 1 } }' "$CTR_STUB/tags"
+STUB
+chmod +x "$tmp/bin/ctr" "$tmp/bin/crictl"
+s=$tmp/c1
+RUNTIME=containerd load "$tmp/iso" "$s" "$baked" || { cat "$s/out"; fail=1; }
+[ "$(loads "$s")" -eq "$n" ] || { echo "FAIL: containerd: loader imported $(loads "$s") of $n images"; cat "$s/out"; fail=1; }
+pinned=$(grep -c ',io.cri-containerd.pinned=pinned' "$s/docker/tags" || true)
+[ "$pinned" -eq "$n" ] || { echo "FAIL: containerd: $pinned of $n images pinned"; cat "$s/docker/tags"; fail=1; }
+if grep -qv "^$s/staging/" "$s/docker/loads"; then
+	echo "FAIL: containerd: imported from elsewhere than the staging copies:"; cat "$s/docker/loads"; fail=1
+fi
+if ! RUNTIME=containerd load "$tmp/iso" "$s" "$baked" || ! grep -q 'already loaded' "$s/out" || [ "$(loads "$s")" -ne "$n" ]; then
+	echo "FAIL: containerd: second run was not a no-op"; cat "$s/out"; fail=1
+fi
+# the pause image there but unpinned (its label dropped): imported again, pinned
+sed -i '/^registry.k8s.io\/pause:/s/,io.cri-containerd.pinned=pinned//' "$s/docker/tags"
+if ! RUNTIME=containerd load "$tmp/iso" "$s" "$baked" || [ "$(loads "$s")" -ne $((n + 1)) ] ||
+	! grep -q '^registry.k8s.io/pause:.*,io.cri-containerd.pinned=pinned' "$s/docker/tags"; then
+	echo "FAIL: containerd: an unpinned image was not imported again, pinned"; cat "$s/out"; fail=1
+fi
+# a disc that differs from the baked list: refused, nothing imported
+RUNTIME=containerd load "$tmp/evil" "$tmp/c2" "$baked" && fail=1
+refused "$tmp/c2" "containerd: a disc that differs from the baked list" "registry.k8s.io/pause:.*differs from"
+[ "$fail" -ne 0 ] || echo "loader: $n images loaded once (docker; containerd: pinned), reloads only what is missing, refuses bad and hostile bundles by name"
 exit "$fail"

@@ -4,13 +4,19 @@
 # includes the key-only drop-in before anything else, an empty root password
 # is locked, a second run changes nothing, and the offline bundle's list
 # (B4K_IMAGES_MANIFEST) is baked in when valid, refused when not, unused CNI
-# plugins and (with docker) ctr are removed. With BUILDROOT_DIR, Buildroot's
+# plugins and (with docker) ctr are removed; the container runtime comes from
+# BR2_CONFIG (cri-dockerd: docker, containerd's CRI: containerd, neither: an
+# error) and the other runtime's overlay files go. With BUILDROOT_DIR, Buildroot's
 # own support/scripts/check-merged accepts the overlay for a merged /usr and bin.
 set -eu
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
+# Buildroot exports BR2_CONFIG, the .config, to post-build scripts.
+echo BR2_PACKAGE_CRI_DOCKERD=y >"$tmp/docker.config"
+echo BR2_PACKAGE_CONTAINERD_CRI=y >"$tmp/containerd.config"
+export BR2_CONFIG="$tmp/docker.config"
 for spelling in 1.37.1 v1.37.1; do
 	ext=$tmp/ext-$spelling target=$tmp/target-$spelling
 	mkdir -p "$ext/package/kubernetes" "$target/etc/ssh"
@@ -46,20 +52,33 @@ fi
 BR2_EXTERNAL_KUBERNETES_PATH=$ext sh board/common/post-build.sh "$target"
 [ ! -e "$target/usr/share/b4k/images.manifest" ] || { echo "FAIL: a stale baked list survived a build without one"; fail=1; }
 # The CNI plugins: those of board/common/cni-plugins.keep stay, Buildroot's
-# other plugins go; ctr goes with docker as the runtime only.
+# other plugins go; ctr goes with docker as the runtime only. The runtime's
+# name is written, and the other runtime's files of the overlay are gone.
 plugins="bandwidth bridge dhcp dummy firewall host-device host-local ipvlan loopback macvlan portmap ptp sbr static tap tuning vlan vrf flannel"
+docker_files="etc/docker/daemon.json usr/lib/systemd/system/cri-docker.service.d/10-b4k.conf"
+containerd_files="etc/containerd/config.toml usr/lib/systemd/system/containerd.service.d/10-b4k.conf"
 for runtime in docker containerd; do
 	t=$tmp/cni-$runtime
 	mkdir -p "$t/opt/cni/bin" "$t/usr/bin"
+	cp -a board/common/rootfs-overlay/. "$t/"
 	for p in $plugins; do echo "$p" >"$t/opt/cni/bin/$p"; done
 	echo ctr >"$t/usr/bin/ctr"
-	if [ "$runtime" = docker ]; then echo BR2_PACKAGE_DOCKER_ENGINE=y >"$tmp/config"; else : >"$tmp/config"; fi
-	BR2_CONFIG=$tmp/config BR2_EXTERNAL_KUBERNETES_PATH=$ext sh board/common/post-build.sh "$t"
+	BR2_CONFIG=$tmp/$runtime.config BR2_EXTERNAL_KUBERNETES_PATH=$ext sh board/common/post-build.sh "$t"
 	got=$(find "$t/opt/cni/bin" -type f -printf '%f\n' | LC_ALL=C sort | tr '\n' ' ')
 	[ "$got" = "bridge flannel host-local loopback portmap " ] || { echo "FAIL: $runtime: /opt/cni/bin holds: $got"; fail=1; }
 	if [ "$runtime" = docker ] && [ -e "$t/usr/bin/ctr" ]; then echo "FAIL: ctr kept with docker"; fail=1; fi
 	if [ "$runtime" = containerd ] && [ ! -e "$t/usr/bin/ctr" ]; then echo "FAIL: ctr removed with containerd"; fail=1; fi
+	[ "$(cat "$t/usr/share/b4k/container-runtime")" = "$runtime" ] ||
+		{ echo "FAIL: $runtime: container-runtime says '$(cat "$t/usr/share/b4k/container-runtime")'"; fail=1; }
+	if [ "$runtime" = docker ]; then keep=$docker_files gone=$containerd_files; else keep=$containerd_files gone=$docker_files; fi
+	for f in $keep; do [ -f "$t/$f" ] || { echo "FAIL: $runtime: $f removed"; fail=1; }; done
+	for f in $gone; do [ ! -e "$t/$f" ] || { echo "FAIL: $runtime: $f kept"; fail=1; }; done
 done
+# A configuration with neither runtime's CRI: refused, nothing to guess.
+echo BR2_PACKAGE_DOCKER_ENGINE=y >"$tmp/none.config"
+if BR2_CONFIG=$tmp/none.config BR2_EXTERNAL_KUBERNETES_PATH=$ext sh board/common/post-build.sh "$tmp/cni-docker" 2>/dev/null; then
+	echo "FAIL: post-build accepted a configuration with neither cri-dockerd nor containerd's CRI"; fail=1
+fi
 if [ -n "${BUILDROOT_DIR:-}" ]; then
 	"$BUILDROOT_DIR/support/scripts/check-merged" -t overlay -u -b board/common/rootfs-overlay ||
 		{ echo "FAIL: Buildroot's check-merged"; fail=1; }

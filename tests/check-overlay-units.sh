@@ -65,6 +65,22 @@ if ! (cd "$units" && systemd-analyze verify --root="$root" $verify); then
 	fail=1
 fi
 
+# A containerd image (post-build.sh removes docker's files; there is no docker,
+# docker.service, cri-dockerd): the units that run either runtime still load,
+# with containerd ordered after the pause image's list.
+croot=$tmp/containerd-root
+cp -a "$root" "$croot"
+rm -rf "$croot/usr/lib/systemd/system/docker.service" "$croot/usr/lib/systemd/system/cri-docker."* \
+	"$croot/usr/lib/systemd/system/cri-docker.service.d" "$croot/etc/docker" "$croot/usr/bin/docker" \
+	"$croot/usr/bin/dockerd" "$croot/usr/bin/cri-dockerd"
+if ! (cd "$croot/usr/lib/systemd/system" && systemd-analyze verify --root="$croot" \
+	b4k-images.service b4k-kubeadm-images.service containerd.service kubelet.service); then
+	echo "FAIL: systemd-analyze verify without docker (containerd)"
+	fail=1
+fi
+grep -qx 'After=b4k-kubeadm-images.service' "$croot/usr/lib/systemd/system/containerd.service.d/10-b4k.conf" ||
+	{ echo "FAIL: containerd not ordered after b4k-kubeadm-images (its sandbox image)"; fail=1; }
+
 # As upstream systemd's 90-systemd.preset ends: anything not listed is disabled.
 printf 'disable *\n' >"$root/usr/lib/systemd/system-preset/99-default.preset"
 systemctl --root="$root" preset-all >"$tmp/preset.log" 2>&1 || { cat "$tmp/preset.log"; fail=1; }

@@ -59,8 +59,25 @@ if [ -d "$target/opt/cni/bin" ]; then
 	done
 fi
 
-# containerd always installs ctr, its debugging client (21 MB); with docker as
-# the runtime nothing calls it (docker and crictl are the node's clients).
-if grep -qx 'BR2_PACKAGE_DOCKER_ENGINE=y' "${BR2_CONFIG:-/dev/null}"; then
+# The container runtime, as the defconfig chose it (configs/defconfigs.toml,
+# runtime): docker through cri-dockerd, or containerd's own CRI plugin. Written
+# once here for k8s-init, k8s-join, node-check and load-images, which read it
+# rather than probe for binaries (docker-engine selects containerd, so an image
+# with docker has both daemons). Each runtime's files of the overlay that the
+# other would read are removed: docker's containerd keeps its defaults, as
+# before (a version 3 config.toml would also stop an older containerd).
+config=${BR2_CONFIG:?$0: BR2_CONFIG is not set (Buildroot sets it for post-build scripts)}
+if grep -qx 'BR2_PACKAGE_CRI_DOCKERD=y' "$config"; then
+	runtime=docker
+	rm -rf "$target/etc/containerd/config.toml" "$target/usr/lib/systemd/system/containerd.service.d/10-b4k.conf"
+	# containerd always installs ctr, its debugging client (21 MB); with
+	# docker nothing calls it (docker and crictl are the node's clients).
 	rm -f "$target/usr/bin/ctr"
+elif grep -qx 'BR2_PACKAGE_CONTAINERD_CRI=y' "$config"; then
+	runtime=containerd
+	rm -rf "$target/etc/docker/daemon.json" "$target/usr/lib/systemd/system/cri-docker.service.d"
+else
+	echo "$0: neither BR2_PACKAGE_CRI_DOCKERD nor BR2_PACKAGE_CONTAINERD_CRI in $config: the kubelet has no container runtime" >&2
+	exit 1
 fi
+echo "$runtime" >"$target/usr/share/b4k/container-runtime"

@@ -7,6 +7,9 @@
 # extracted without running any of their scripts (mmdebstrap's extract variant:
 # nothing of it is executed here), with /bin, /sbin and /lib merged into /usr
 # as on the amd64 userland, so that make-images.py finds the same paths.
+# RUNTIME=containerd (amd64): without Debian's docker.io and containerd (1.6,
+# which reads no version 3 configuration): the node's containerd comes from
+# build-pieces.sh, as Buildroot's containerd defconfigs have no docker.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${B4K_CACHE:-$HOME/.cache/b4k/runtime}
@@ -21,7 +24,9 @@ else
 	opts="--variant=extract --architectures=$arch"
 	cache=$cache/$arch
 fi
-pkgs=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list" | tr '\n' ',' | sed 's/,$//')
+drop='^$'
+[ "${RUNTIME:-docker}" = docker ] || [ "$arch" != amd64 ] || drop='^(docker\.io|containerd)$'
+pkgs=$(sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$list" | grep -Ev "$drop" | tr '\n' ',' | sed 's/,$//')
 # the cache key: everything that decides the result (not this script's comments)
 key=$(echo "$suite|$mirrors|$pkgs|$opts" | sha256sum | cut -c1-16)
 out=$cache/base-$key

@@ -12,7 +12,11 @@
 # B4K_BIN_DIR: a directory of binaries (named as in STAGE/bin) used instead of
 # building, for modules the proxy cannot give; B4K_GIT_DIR: a directory of git
 # repositories (cni-plugin, csi-driver-nfs, livenessprobe, node-driver-registrar,
-# tencentcloud-sdk-go) to build those from instead. GOARCH (default amd64):
+# tencentcloud-sdk-go) to build those from instead. RUNTIME (default docker):
+# containerd builds the node's containerd (the version Buildroot's
+# package/containerd pins: CONTAINERD_VERSION of $BUILDROOT_DIR's containerd.mk,
+# else 2.0.7, Buildroot 2026.02.3's), its runc shim, ctr and crictl
+# (package/cri-tools) instead of cri-dockerd. GOARCH (default amd64):
 # the pieces' architecture; another than amd64 (arm64: the Raspberry Pi, a
 # worker) is cached apart (CACHE/GOARCH), and its `all` leaves out the control
 # plane's binaries (kube-apiserver, -controller-manager, -scheduler, etcd: their
@@ -30,6 +34,8 @@ arch=${GOARCH:-amd64}
 gb=$tree/scripts/go-build-module
 k8s=$("$tree/scripts/mk-version" "$tree/package/kubernetes/kubernetes.mk" || true)
 cri=$("$tree/scripts/mk-version" "$tree/package/cri-dockerd/cri-dockerd.mk" || true)
+runtime=${RUNTIME:-docker}
+case $runtime in docker | containerd) ;; *) echo "build-pieces: RUNTIME is docker or containerd, not '$runtime'" >&2; exit 2 ;; esac
 tag() { sed -n "s|^$1:\(v\{0,1\}\)|v|p" "$2" | head -n1; }
 if [ -z "$k8s" ] || [ -z "$cri" ]; then
 	echo "build-pieces: no version in package/{kubernetes,cri-dockerd}/*.mk" >&2
@@ -55,31 +61,60 @@ k8sbuild() { timed "$*" "$gb" -t "$ktags" -l "$kflags" "k8s.io/kubernetes@$k8s" 
 k8sbuild k8s.io/kubernetes/cmd/kubeadm
 k8sbuild k8s.io/kubernetes/cmd/kubelet
 k8sbuild k8s.io/kubernetes/cmd/kubectl
-# cri-dockerd with the patches Buildroot applies (package/cri-dockerd/*.patch, the
-# same files): the module's source copied and patched, given to go-build-module
-# with -r; cached by a hash of the patches.
-crimod=$(GOFLAGS=-mod=mod go mod download -json "github.com/Mirantis/cri-dockerd@$cri" |
-	sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
-set -- "$tree"/package/cri-dockerd/*.patch
-crikey=$(cat "$@" | sha256sum | cut -c1-16)
-csrc=$cache/go/cri-dockerd-src-$cri-$crikey
-if [ ! -f "$csrc/go.mod" ]; then
-	rm -rf "$csrc.tmp" && cp -r "$crimod" "$csrc.tmp" && chmod -R u+w "$csrc.tmp"
-	for p in "$@"; do patch -s -d "$csrc.tmp" -p1 <"$p"; done
-	mv "$csrc.tmp" "$csrc"
+if [ "$runtime" = docker ]; then
+	# cri-dockerd with the patches Buildroot applies (package/cri-dockerd/*.patch, the
+	# same files): the module's source copied and patched, given to go-build-module
+	# with -r; cached by a hash of the patches.
+	crimod=$(GOFLAGS=-mod=mod go mod download -json "github.com/Mirantis/cri-dockerd@$cri" |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
+	set -- "$tree"/package/cri-dockerd/*.patch
+	crikey=$(cat "$@" | sha256sum | cut -c1-16)
+	csrc=$cache/go/cri-dockerd-src-$cri-$crikey
+	if [ ! -f "$csrc/go.mod" ]; then
+		rm -rf "$csrc.tmp" && cp -r "$crimod" "$csrc.tmp" && chmod -R u+w "$csrc.tmp"
+		for p in "$@"; do patch -s -d "$csrc.tmp" -p1 <"$p"; done
+		mv "$csrc.tmp" "$csrc"
+	fi
+	cdir=$cache/go/github.com/Mirantis/cri-dockerd@$cri-$crikey
+	timed cri-dockerd "$gb" -r "github.com/Mirantis/cri-dockerd=$csrc" \
+		-l "-X github.com/Mirantis/cri-dockerd/cmd/version.Version=${cri#v} -X github.com/Mirantis/cri-dockerd/cmd/version.GitCommit=b4k-runtime-lane" \
+		"github.com/Mirantis/cri-dockerd@$cri" "$cdir" github.com/Mirantis/cri-dockerd
+else
+	# containerd as package/containerd builds it (CONTAINERD_BUILD_TARGETS,
+	# _TAGS with libseccomp and no btrfs, devmapper or zfs driver, _LDFLAGS),
+	# crictl as package/cri-tools does.
+	ctd=${CONTAINERD_VERSION:-$("$tree/scripts/mk-version" "${BUILDROOT_DIR:-/nonexistent}/package/containerd/containerd.mk" 2>/dev/null || echo 2.0.7)}
+	ctd=v${ctd#v}
+	ctddir=$cache/go/github.com/containerd/containerd@$ctd
+	timed containerd "$gb" -t 'no_aufs seccomp no_btrfs no_devmapper no_zfs' \
+		-l "-X github.com/containerd/containerd/v2/version.Version=${ctd#v}" \
+		"github.com/containerd/containerd/v2@$ctd" "$ctddir" github.com/containerd/containerd/v2/cmd/containerd \
+		github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 github.com/containerd/containerd/v2/cmd/ctr
+	crictl=$("$tree/scripts/mk-version" "$tree/package/cri-tools/cri-tools.mk")
+	crictldir=$cache/go/sigs.k8s.io/cri-tools@$crictl
+	timed crictl "$gb" -l "-X sigs.k8s.io/cri-tools/pkg/version.Version=${crictl#v}" \
+		"sigs.k8s.io/cri-tools@$crictl" "$crictldir" sigs.k8s.io/cri-tools/cmd/crictl
+	ctdmod=$(GOFLAGS=-mod=mod go mod download -json "github.com/containerd/containerd/v2@$ctd" |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
 fi
-cdir=$cache/go/github.com/Mirantis/cri-dockerd@$cri-$crikey
-timed cri-dockerd "$gb" -r "github.com/Mirantis/cri-dockerd=$csrc" \
-	-l "-X github.com/Mirantis/cri-dockerd/cmd/version.Version=${cri#v} -X github.com/Mirantis/cri-dockerd/cmd/version.GitCommit=b4k-runtime-lane" \
-	"github.com/Mirantis/cri-dockerd@$cri" "$cdir" github.com/Mirantis/cri-dockerd
 
 stage=$cache/stage-$k8s-$what
+[ "$runtime" = docker ] || stage=$stage-$runtime
 rm -rf "$stage" && mkdir -p "$stage/root/usr/bin" "$stage/root/usr/lib/systemd/system" "$stage/bin"
 for b in kubeadm kubelet kubectl; do cp "$kdir/$b" "$stage/root/usr/bin/"; done
-cp "$cdir/cri-dockerd" "$stage/root/usr/bin/"
-# package/cri-dockerd/cri-dockerd.mk installs upstream's units from the source
-install -m 0644 "$csrc/packaging/systemd/cri-docker.service" "$csrc/packaging/systemd/cri-docker.socket" \
-	"$stage/root/usr/lib/systemd/system/"
+if [ "$runtime" = docker ]; then
+	cp "$cdir/cri-dockerd" "$stage/root/usr/bin/"
+	# package/cri-dockerd/cri-dockerd.mk installs upstream's units from the source
+	install -m 0644 "$csrc/packaging/systemd/cri-docker.service" "$csrc/packaging/systemd/cri-docker.socket" \
+		"$stage/root/usr/lib/systemd/system/"
+else
+	for b in containerd containerd-shim-runc-v2 ctr; do cp "$ctddir/$b" "$stage/root/usr/bin/"; done
+	cp "$crictldir/crictl" "$stage/root/usr/bin/"
+	# package/containerd's CONTAINERD_INSTALL_INIT_SYSTEMD; package/cri-tools'
+	# crictl.yaml of a configuration with containerd's CRI
+	sed 's,/usr/local/bin,/usr/bin,g' "$ctdmod/containerd.service" >"$stage/root/usr/lib/systemd/system/containerd.service"
+	install -D -m 0644 "$tree/package/cri-tools/crictl-containerd.yaml" "$stage/root/etc/crictl.yaml"
+fi
 # package/b4k-node-tools: the tree's own program (src/b4k-node-tools, Go's
 # standard library only), where the package installs it.
 mkdir -p "$stage/root/usr/libexec/b4k"

@@ -3,7 +3,9 @@
 # Debian userland of build-base.sh: kernel modules, the packages' own files
 # (STAGE: binaries and units the tree's packages install), then
 # board/common/rootfs-overlay (rsync as Buildroot's SYSTEM_RSYNC), then
-# board/common/post-build.sh with BR2_EXTERNAL_KUBERNETES_PATH (and
+# board/common/post-build.sh with BR2_EXTERNAL_KUBERNETES_PATH and BR2_CONFIG
+# (the pc's defconfig for RUNTIME: docker, the default, or containerd; it picks
+# the node's container runtime) (and
 # B4K_IMAGES_MANIFEST, the bundle's list, when given), then
 # `systemctl preset-all` (Buildroot's SYSTEMD_PRESET_ALL), then the harness-only
 # files of tests/runtime/test-rootfs (console autologin, networkd for QEMU's
@@ -16,6 +18,11 @@ tree=$(cd "$here/../.." && pwd)
 base=${1:?usage: $0 BASE_DIR KERNEL_DIR STAGE_DIR} kernel=${2:?} stage=${3:?}
 cache=${B4K_CACHE:-$HOME/.cache/b4k/runtime}
 size=${ROOT_FS_SIZE:-2G}
+case ${RUNTIME:-docker} in
+docker) defconfig=$tree/configs/pc_defconfig ;;
+containerd) defconfig=$tree/configs/pc_containerd_defconfig ;;
+*) echo "build-rootfs: RUNTIME is docker or containerd, not '$RUNTIME'" >&2; exit 2 ;;
+esac
 
 # Every input, by content (the base and kernel directories are named by theirs).
 key=$( {
@@ -23,7 +30,7 @@ key=$( {
 	cd "$tree" && find board/common package/kubernetes tests/runtime/test-rootfs "$stage" \
 		-type f -print0 | sort -z | xargs -0 sha256sum
 	find board/common tests/runtime/test-rootfs -type l -printf '%p -> %l\n' | sort
-	cat "$0" "${B4K_IMAGES_MANIFEST:-/dev/null}"
+	cat "$0" "${B4K_IMAGES_MANIFEST:-/dev/null}" "$defconfig"
 } | sha256sum | cut -c1-16)
 img=$cache/rootfs-$key.ext4
 if [ -f "$img" ]; then echo "$img"; exit 0; fi
@@ -59,7 +66,7 @@ chroot "$work" groupadd --system etcd
 chroot "$work" useradd --system --gid etcd --no-create-home --home-dir / --shell /bin/false etcd
 rsync -a --ignore-times --keep-dirlinks --exclude .empty --exclude '*~' \
 	"$tree/board/common/rootfs-overlay/" "$work/"
-BR2_EXTERNAL_KUBERNETES_PATH=$tree "$tree/board/common/post-build.sh" "$work"
+BR2_CONFIG=$defconfig BR2_EXTERNAL_KUBERNETES_PATH=$tree "$tree/board/common/post-build.sh" "$work"
 rsync -a --keep-dirlinks "$here/test-rootfs/" "$work/"
 systemctl --root="$work" preset-all >&2
 rm -f "$img.tmp"

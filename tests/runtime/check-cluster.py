@@ -45,7 +45,8 @@ then every streaming path of kubectl (kube.streaming; issue 28), on a pod on eac
   exec-ws-N, exec-spdy-N, exec-stdin-N, attach-N, run-it-N, port-forward-N, logs-f-N,
   cp-in-N, cp-out-N   exec over websockets and SPDY, exec with standard input, attach,
                       `run -it --rm`, port-forward, `logs -f`, `cp` in and out
-  stream-bind-N       node N's cri-dockerd listens on 127.0.0.1:10010 only
+  stream-bind-N       node N's CRI streaming server (cri-dockerd's, containerd's) listens on
+                      127.0.0.1:10010 only
   stream-closed-N     node N's port 10010 is refused from the other node (whose TCP
                       reaches node N's API server or kubelet port)
   nodeport-N          a NodePort Service (externalTrafficPolicy Local) at node N's
@@ -106,6 +107,7 @@ def main():
             # at nice 5 and on one host thread, as a pc node 2 (below)
             cmd = ["nice", "-n", "5"] + qemu_raspi3b(a.pi_images, a.pi_card, a.pi_iso, net,
                                                       ",mac=52:54:00:b4:00:02") + ["-accel", "tcg,thread=single"]
+            # the Pi's image is the real-build lane's (raspberrypi3_64_k8s_defconfig: docker)
             nodes.append(Node(cmd, os.path.join(a.log_dir, "console-%d.log" % n)))
             continue
         cmd = qemu_pc(a.disk[n - 1], a.data[n - 1], a.iso, net, ",mac=52:54:00:b4:00:0%d" % n, a.mem,
@@ -115,7 +117,7 @@ def main():
             # VMs shared the 2 cores evenly, node 1's etcd took 1-6 s per fdatasync, its API
             # server stopped answering and was restarted by its liveness probe (cl7).
             cmd = ["nice", "-n", "5"] + cmd + ["-accel", "tcg,thread=single"]
-        nodes.append(Node(cmd, os.path.join(a.log_dir, "console-%d.log" % n)))
+        nodes.append(Node(cmd, os.path.join(a.log_dir, "console-%d.log" % n), a.runtime))
     n1, n2 = nodes
     results, state = [], {}
 

@@ -7,11 +7,16 @@ Checks (each: pass/fail and its wall time, written to --results as JSON):
                   required options (k8s.io/system-validators, as kubeadm checks)
   no-failed-units `systemctl --failed` lists nothing
   cgroup-v2       cgroup2fs at /sys/fs/cgroup with cpu cpuset memory pids
-  docker          `docker info`: systemd cgroup driver, overlay2, cgroup v2
+  docker          `docker info`: systemd cgroup driver, overlay2, cgroup v2; or, with
+  (containerd)    --runtime containerd: the node's runtime is containerd, its CRI answers,
+                  its config (containerd config dump) has runc's SystemdCgroup, kubeadm's
+                  pause as the sandbox image, the streaming server on 127.0.0.1:10010
   images-loaded   b4k-images.service loaded the bundle; every image in it present
+                  (containerd: and pinned, per crictl inspecti)
   root-grew       / is larger than the file system that was built
   data-disk       /data is ext4 on /dev/vdb
-  stream-bind     cri-dockerd's streaming server listens on 127.0.0.1:10010 only
+  stream-bind     the CRI's (cri-dockerd's, containerd's) streaming server listens on
+                  127.0.0.1:10010 only
   stream-outsider from the host (QEMU forwards a port to the node's 10010): no answer, while
                   sshd's port forwarded the same way answers (its banner)
   no-missing-command  (after the e2e checks) no "command not found" in the journal
@@ -121,7 +126,7 @@ def main():
         fwd[guest] = free_tcp_port()
         netdev += ",hostfwd=tcp:127.0.0.1:%d-:%d" % (fwd[guest], guest)
     cmd = qemu_pc(a.disk, a.data, a.iso, netdev, "", a.mem)
-    node = Node(cmd, a.log)
+    node = Node(cmd, a.log, a.runtime)
     results = []
 
     check = checker(results)
@@ -265,7 +270,7 @@ def main():
         node.start()
         if check("boot", boot):
             for name, fn in [("kernel-config", kernel_config), ("no-failed-units", failed_units),
-                             ("cgroup-v2", node.cgroup_v2), ("docker", node.docker), ("images-loaded", images_loaded),
+                             ("cgroup-v2", node.cgroup_v2), (a.runtime, node.runtime_ready), ("images-loaded", images_loaded),
                              ("root-grew", root_grew), ("data-disk", data_disk),
                              ("stream-bind", lambda: kube.stream_bind(node)),
                              ("stream-outsider", stream_outsider)]:

@@ -183,8 +183,9 @@ def report(node):
              "k -n kube-system logs -l k8s-app=kube-proxy --tail=30; cat /proc/net/ip_vs 2>/dev/null", 300)
 
 
-# cri-dockerd's streaming server: --streaming-bind-addr of the overlay's
-# cri-docker.service.d/10-b4k.conf (loopback, this fixed port)
+# The CRI's streaming server: cri-dockerd's --streaming-bind-addr of the overlay's
+# cri-docker.service.d/10-b4k.conf, containerd's stream_server_address and _port of
+# its etc/containerd/config.toml (loopback, this fixed port)
 STREAM_PORT = 10010
 NODE_PORT = 30080  # the NodePort Service of the streaming checks (in 30000-32767)
 
@@ -373,10 +374,12 @@ def memory(node):
 
 
 def stream_bind(node):
-    """cri-dockerd's only TCP listener is its streaming server on 127.0.0.1:STREAM_PORT."""
-    rc, out = node.run("ss -Hltnp | grep -F '\"cri-dockerd\"'", 60)
+    """The CRI's (cri-dockerd's, or containerd's) only TCP listener is its streaming server
+    on 127.0.0.1:STREAM_PORT."""
+    proc = "containerd" if node.runtime == "containerd" else "cri-dockerd"
+    rc, out = node.run("ss -Hltnp | grep -F '\"%s\"'" % proc, 60)
     addrs = sorted(line.split()[3] for line in out.splitlines() if len(line.split()) > 3)
-    return addrs == ["127.0.0.1:%d" % STREAM_PORT], "cri-dockerd listens on %s" % (" ".join(addrs) or "nothing")
+    return addrs == ["127.0.0.1:%d" % STREAM_PORT], "%s listens on %s" % (proc, " ".join(addrs) or "nothing")
 
 
 def ports_from(node, host, closed, open_):

@@ -62,8 +62,10 @@ class NodeError(Exception):
 class Node:
     """One QEMU TCG machine; `cmd` is the full qemu argv, `log` the console log path."""
 
-    def __init__(self, cmd, log):
+    def __init__(self, cmd, log, runtime="docker"):
         self.cmd = cmd
+        # the container runtime the node's image was built with (docker or containerd)
+        self.runtime = runtime
         self.log_path = log
         self.logf = open(log, "w", encoding="utf-8", errors="replace")
         self.child = None
@@ -169,11 +171,36 @@ class Node:
         rc, out = self.run("docker info --format '{{.CgroupDriver}} {{.Driver}} {{.CgroupVersion}}'", 300)
         return rc == 0 and out.split() == ["systemd", "overlay2", "2"], out
 
+    def containerd(self):
+        """The node says it runs containerd, whose CRI answers (`crictl info`) with the
+        overlay's configuration in effect (`containerd config dump`: runc with the systemd
+        cgroup driver, the pause image kubeadm lists as its pinned sandbox image, the
+        streaming server on 127.0.0.1:10010)."""
+        rc, out = self.run("cat /usr/share/b4k/container-runtime; grep /pause: /run/b4k/kubeadm-images.txt; "
+                           "containerd config dump | grep -E '^[[:space:]]*(SystemdCgroup|sandbox|stream_server_address|"
+                           "stream_server_port)[[:space:]]*='; crictl info >/dev/null && echo cri-ready", 300)
+        lines = [line.strip() for line in out.splitlines()]
+        pause = lines[1] if len(lines) > 1 else "?"
+        want = ["containerd", "SystemdCgroup = true", "sandbox = '%s'" % pause,
+                "stream_server_address = '127.0.0.1'", "stream_server_port = '10010'", "cri-ready"]
+        norm = [line.replace('"', "'") for line in lines]
+        missing = [w for w in want if w not in norm]
+        return rc == 0 and not missing, "missing: %s; got: %s" % (missing or "nothing", " | ".join(lines))
+
+    def runtime_ready(self):
+        """The check of the node's container runtime: docker's or containerd's."""
+        return self.containerd() if self.runtime == "containerd" else self.docker()
+
     def images_present(self, images):
-        """The names of `images` docker does not have."""
+        """The names of `images` the runtime does not have (containerd: or has unpinned,
+        so that the kubelet's image garbage collection could remove them)."""
+        if self.runtime == "containerd":
+            probe = "[ \"$(crictl inspecti -o go-template --template '{{.status.pinned}}' %s 2>/dev/null)\" = true ]"
+        else:
+            probe = "docker image inspect %s >/dev/null 2>&1"
         missing = []
         for image in images:
-            rc, _ = self.run("docker image inspect %s >/dev/null 2>&1" % image)
+            rc, _ = self.run(probe % image)
             if rc != 0:
                 missing.append(image)
         return missing
@@ -245,6 +272,8 @@ def common_args(ap):
     ap.add_argument("--manifest", required=True, help="the bundle's MANIFEST")
     ap.add_argument("--results", required=True)
     ap.add_argument("--mem", default="3584")
+    ap.add_argument("--runtime", choices=["docker", "containerd"], default="docker",
+                    help="the container runtime the image was built with (tests/runtime/run.sh RUNTIME)")
     ap.add_argument("--boot-timeout", type=int, default=2400)
     ap.add_argument("--pod-image", help="an image of the bundle with a shell, for the test pods "
                     "(default: the manifest's flannel-cni-plugin)")

@@ -22,6 +22,9 @@
 # directory and check against that kernel's .config, instead of building the
 # kernel and the Debian root file system: the real-build lane, tests/realbuild),
 # B4K_PROXY_MODE (e2e: `k8s-init --proxy-mode`: iptables, ipvs or nftables),
+# RUNTIME (cheap, e2e, cluster: docker, the default, or containerd: the node as
+# configs/pc_containerd_defconfig makes it, with no docker or cri-dockerd;
+# build-base.sh, build-pieces.sh, build-rootfs.sh),
 # ARCH (bundle only: amd64, the default, or arm64, the Raspberry Pi's bundle:
 # the pieces built for arm64, the images' Debian files from an arm64 userland),
 # B4K_PI_IMAGE_DIR, B4K_PI_CARD and B4K_PI_ISO (cluster: node 2 is a Raspberry
@@ -33,6 +36,8 @@ tree=$(cd "$here/../.." && pwd)
 mode=${1:-cheap}
 case $mode in cheap | e2e | cluster | bundle) ;; *) echo "usage: $0 cheap|e2e|cluster|bundle" >&2; exit 2 ;; esac
 arch=${ARCH:-amd64}
+runtime=${RUNTIME:-docker}
+case $runtime in docker | containerd) ;; *) echo "$0: RUNTIME is docker or containerd, not '$runtime'" >&2; exit 2 ;; esac
 case $arch in
 amd64) ;;
 arm64) [ "$mode" = bundle ] || { echo "$0: ARCH=arm64 makes the bundle only (the Pi boots in tests/realbuild)" >&2; exit 2; } ;;
@@ -122,7 +127,7 @@ else
 	cp "$rootfs" "$out/images/rootfs.ext4"
 	"$tree/tests/postimage/grub-images.sh" "$out"
 	grep -E '^BR2_(x86_64|LINUX_KERNEL|TARGET_ROOTFS_EXT2|TARGET_ROOTFS_EXT2_4|TARGET_GRUB2|TARGET_GRUB2_I386_PC|TARGET_GRUB2_X86_64_EFI)=' \
-		"$tree/configs/pc_defconfig" >"$out/.config"
+		"$tree/configs/pc_defconfig" >"$out/.config" # the same lines in pc_containerd_defconfig
 	echo 'BR2_TARGET_GRUB2_BOOT_PARTITION="hd0,gpt2"' >>"$out/.config"
 	BINARIES_DIR=$out/images HOST_DIR=$out/host BR2_CONFIG=$out/.config BUILD_DIR=$out/build \
 		BR2_EXTERNAL_KUBERNETES_PATH=$tree "$b4k" post-image --board pc --board-dir "$tree/board/pc" --compress none
@@ -164,7 +169,8 @@ cheap | e2e)
 		--validators "$svdir/validators/types_unix.go" --rootfs-size "$(stat -L -c %s "$rootfs")" \
 		--data "$run/data.img" --iso "$iso" --manifest "$run/MANIFEST" \
 		--log "$run/console.log" --results "$run/results.json" \
-		--lint "$b4k lint-kernel --requirements $tree/board/common/kernel-requirements.toml --config"
+		--lint "$b4k lint-kernel --requirements $tree/board/common/kernel-requirements.toml --config" \
+		--runtime "$runtime"
 	;;
 cluster)
 	set --
@@ -180,7 +186,7 @@ cluster)
 		set -- "$@" --disk "$run/disk-$n.img" --data "$run/data-$n.img"
 	done
 	if [ -z "$image_dir" ] && [ -x "$stage/root/usr/local/bin/kube-bench" ]; then set -- "$@" --kube-bench; fi
-	/usr/bin/python3 "$here/check-cluster.py" "$@" --iso "$iso" --manifest "$run/MANIFEST" \
+	/usr/bin/python3 "$here/check-cluster.py" "$@" --iso "$iso" --manifest "$run/MANIFEST" --runtime "$runtime" \
 		--log-dir "$run" --results "$run/results.json"
 	;;
 esac
