@@ -519,10 +519,18 @@ rust_override() {
 		"$RUST_VERSION" false "$note"
 	provenance host-rust-bin "rust-std-$RUST_BIN_VERSION-$RUST_HOST.tar.xz" override "$from" \
 		"$RUST_VERSION" false "$note"
-	# For another target, host-rust-bin also downloads that target's std.
+	# For another target, host-rust-bin also downloads that target's std and
+	# installs it (HOST_RUST_BIN_INSTALL_LIBSTD_TARGET runs its install.sh):
+	# here an empty component, installing nothing (the Pi's build stopped at
+	# that step without one).
 	if [ "$ARCH" != x86_64 ]; then
+		tstd=$out/std/rust-std-$RUST_BIN_VERSION-$ARCH-unknown-linux-gnu
+		if [ ! -x "$tstd/install.sh" ]; then
+			mkdir -p "$tstd"
+			rust_installer "$tstd"
+		fi
 		provenance host-rust-bin "rust-std-$RUST_BIN_VERSION-$ARCH-unknown-linux-gnu.tar.xz" harness none "" false \
-			"Not provided: the rustup toolchain here has no $ARCH std (rustup cannot download one offline). Nothing needs it: no target package of the board is written in Rust (b4k is a host tool), and the override of host-rust-bin skips its downloads."
+			"Not provided: the rustup toolchain here has no $ARCH std (rustup cannot download one offline). An empty component stands in (std/rust-std-$RUST_BIN_VERSION-$ARCH-unknown-linux-gnu, whose install.sh installs nothing): no target package of the board is written in Rust (b4k is a host tool), so nothing links against it; a target Rust package would fail to build, loudly."
 	fi
 }
 
