@@ -40,7 +40,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 import kube  # noqa: E402
-from node import Node, checker, finish, qemu_raspi3b  # noqa: E402
+from node import Node, bundle_images, checker, finish, qemu_raspi3b  # noqa: E402
 
 
 def main():
@@ -54,11 +54,7 @@ def main():
     ap.add_argument("--boot-timeout", type=int, default=3600)
     ap.add_argument("--pod-image", help="an image of the bundle with a shell (default: its flannel-cni-plugin)")
     a = ap.parse_args()
-    images = [line.split()[0] for line in open(a.manifest) if line.strip()]
-    a.pod_image = a.pod_image or next((i for i in images if i.startswith("ghcr.io/flannel-io/flannel-cni-plugin:")),
-                                      None)
-    if not a.pod_image:
-        ap.error("%s names no flannel-cni-plugin image; give --pod-image" % a.manifest)
+    images = bundle_images(ap, a, True)
     card_size = os.stat(a.card).st_size
     node = Node(qemu_raspi3b(a.images, a.card, a.iso, "user,restrict=on", ""), a.log)
     results = []
