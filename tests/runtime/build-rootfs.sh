@@ -2,7 +2,8 @@
 # Runtime lane: the node's root file system as Buildroot would finish it, on the
 # Debian userland of build-base.sh: kernel modules, the packages' own files
 # (STAGE: binaries and units the tree's packages install), then
-# board/common/rootfs-overlay (rsync as Buildroot's SYSTEM_RSYNC), then
+# board/common/rootfs-overlay and board/pc/rootfs-overlay (rsync as Buildroot's
+# SYSTEM_RSYNC), then
 # board/common/post-build.sh with BR2_EXTERNAL_KUBERNETES_PATH and BR2_CONFIG
 # (the pc's defconfig for RUNTIME: docker, the default, or containerd; it picks
 # the node's container runtime) (and
@@ -27,9 +28,9 @@ esac
 # Every input, by content (the base and kernel directories are named by theirs).
 key=$( {
 	echo "$base $kernel $size"
-	cd "$tree" && find board/common package/kubernetes tests/runtime/test-rootfs "$stage" \
+	cd "$tree" && find board/common board/pc/rootfs-overlay package/kubernetes tests/runtime/test-rootfs "$stage" \
 		-type f -print0 | sort -z | xargs -0 sha256sum
-	find board/common tests/runtime/test-rootfs -type l -printf '%p -> %l\n' | sort
+	find board/common board/pc/rootfs-overlay tests/runtime/test-rootfs -type l -printf '%p -> %l\n' | sort
 	cat "$0" "${B4K_IMAGES_MANIFEST:-/dev/null}" "$defconfig"
 } | sha256sum | cut -c1-16)
 img=$cache/rootfs-$key.ext4
@@ -64,8 +65,11 @@ install -D -m 0600 "$tree/package/kubernetes/10-kubeadm.conf" \
 # makes it (a system user and group, no home, no login)
 chroot "$work" groupadd --system etcd
 chroot "$work" useradd --system --gid etcd --no-create-home --home-dir / --shell /bin/false etcd
-rsync -a --ignore-times --keep-dirlinks --exclude .empty --exclude '*~' \
-	"$tree/board/common/rootfs-overlay/" "$work/"
+# pc_defconfig's BR2_ROOTFS_OVERLAY, in its order: the common overlay, then the pc's.
+for overlay in board/common/rootfs-overlay board/pc/rootfs-overlay; do
+	rsync -a --ignore-times --keep-dirlinks --exclude .empty --exclude '*~' \
+		"$tree/$overlay/" "$work/"
+done
 BR2_CONFIG=$defconfig BR2_EXTERNAL_KUBERNETES_PATH=$tree "$tree/board/common/post-build.sh" "$work"
 rsync -a --keep-dirlinks "$here/test-rootfs/" "$work/"
 systemctl --root="$work" preset-all >&2
