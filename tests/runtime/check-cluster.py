@@ -38,7 +38,8 @@ USB stick, usb-net on the same socket network with node 2's MAC; no data disk),
 joining the pc control plane as a worker: the same checks, across the two
 architectures (kube-bench-2 left out), and
   memory-2            the Pi's `free -m` and the resident size of kubelet, dockerd,
-                      containerd, cri-dockerd, flanneld, kube-proxy after the join (a report)
+                      containerd, cri-dockerd, flanneld, kube-proxy after the join, and its
+                      memory capacity and allocatable as its kubelet reports them (a report)
 then every streaming path of kubectl (kube.streaming; issue 28), on a pod on each node
 (suffix -1, -2), each writing a fresh token and reading it back:
   stream-pod-N        the pod is Ready
@@ -357,7 +358,7 @@ def main():
                 if not pi:
                     step("kube-bench-2", lambda: kube.kube_bench(n2, ("node",)))
             if pi:
-                step("memory-2", lambda: kube.memory(n2))
+                step("memory-2", lambda: kube.memory(n2, n1, state["names"][1]))
             step("no-pull", no_pull)
         if not all(r["pass"] for r in results):
             for node in nodes:

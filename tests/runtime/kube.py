@@ -364,13 +364,20 @@ def streaming(node, name, image, node_name=None, local_port=18080):
                    ("cp-in", cp_in), ("cp-out", cp_out)]
 
 
-def memory(node):
+def memory(node, control=None, name=None):
     """A report, not a check: `free -m`'s Mem line and the resident size (VmRSS) of the
-    node's daemons and of the pods' kube-proxy and flanneld; passes when it can be read."""
+    node's daemons and of the pods' kube-proxy and flanneld; with `control` (the node that
+    runs kubectl) and `name`, the node's memory capacity and allocatable as the kubelet
+    reports them; passes when it can be read."""
     rc, out = node.run("free -m | sed -n 2p; for p in kubelet dockerd containerd cri-dockerd flanneld kube-proxy; do "
                        "for i in $(pidof $p); do echo \"$p $(awk '/^VmRSS/ {print $2}' /proc/$i/status) KiB\"; done; "
                        "done", 120)
-    return rc == 0 and out.startswith("Mem:"), out.replace("\n", " | ")
+    report = out.replace("\n", " | ")
+    if control is not None:
+        _, alloc = control.run("kubectl get node %s -o jsonpath='capacity {.status.capacity.memory} "
+                               "allocatable {.status.allocatable.memory}'" % shlex.quote(name), 120)
+        report += " | " + alloc.strip()
+    return rc == 0 and out.startswith("Mem:"), report
 
 
 def stream_bind(node):
