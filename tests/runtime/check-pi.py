@@ -85,7 +85,8 @@ def main():
 
     def arm64_run():
         tok = uuid.uuid4().hex
-        rc, out = node.run("docker run --rm --network none %s sh -c 'uname -m; echo %s > /tmp/t; cat /tmp/t'"
+        # the container's own root (the pod image, flannel-cni-plugin, has no /tmp)
+        rc, out = node.run("docker run --rm --network none %s sh -c 'uname -m; echo %s > /b4k-t; cat /b4k-t'"
                            % (a.pod_image, tok), 900)
         return rc == 0 and out.split()[-2:] == ["aarch64", tok], out.replace("\n", " | ")[-300:]
 
