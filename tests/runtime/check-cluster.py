@@ -366,6 +366,8 @@ def main():
                     node.run("systemctl --failed --no-pager; journalctl -b -u kubelet -p warning -o cat --no-pager "
                              "| tail -n 60", 300)
                     kube.report(node)
+            if n1.alive():
+                kube.control_plane_logs(n1)
     finally:
         ok = finish(nodes, results, a.results)
     return 0 if ok else 1

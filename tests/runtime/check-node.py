@@ -314,10 +314,7 @@ def main():
             node.run("systemctl --failed --no-pager; systemctl status --no-pager -l docker containerd "
                      "cri-docker b4k-images b4k-kubeadm-images data.mount 'systemd-makefs@*' kubelet; "
                      "journalctl -b -p warning -o short-monotonic --no-pager | tail -n 150", 300)
-            # the control plane's containers, whether or not the API server answers (kube.report needs it)
-            node.run("docker ps -a --format '{{.Names}} {{.Status}}' | grep -v '^k8s_POD'; "
-                     "for c in kube-apiserver etcd; do i=$(docker ps -aq --filter name=k8s_$c | head -n 1); "
-                     "[ -n \"$i\" ] && docker logs --tail 25 $i 2>&1; done", 300)
+            kube.control_plane_logs(node)
             if a.e2e:
                 kube.report(node)
     finally:

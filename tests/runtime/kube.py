@@ -173,6 +173,16 @@ def proxy_mode(node, mode):
     return True, out.strip()
 
 
+def control_plane_logs(node):
+    """The control plane's containers and the last lines of the API server's and etcd's logs,
+    into the console log, whether or not the API server answers (crictl: either runtime; the
+    Debian lane's docker nodes have no crictl, docker then)."""
+    node.run("if command -v crictl >/dev/null; then c=crictl; q='ps -a -q --name='; "
+             "else c=docker; q='ps -aq --filter name=k8s_'; fi; $c ps -a 2>&1 | head -n 30; "
+             "for n in kube-apiserver etcd; do for i in $($c $q$n 2>/dev/null | head -n 2); do "
+             "echo \"== $n $i\"; $c logs --tail 40 $i 2>&1; done; done", 300)
+
+
 def report(node):
     """The cluster's side of a failure, into the console log: nodes, pods, warning events,
     CoreDNS's and kube-proxy's logs, IPVS's table (an ipvs run's CoreDNS once stayed unready
