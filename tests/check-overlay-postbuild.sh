@@ -80,7 +80,7 @@ if BR2_CONFIG=$tmp/none.config BR2_EXTERNAL_KUBERNETES_PATH=$ext sh board/common
 	echo "FAIL: post-build accepted a configuration with neither cri-dockerd nor containerd's CRI"; fail=1
 fi
 if [ -n "${BUILDROOT_DIR:-}" ]; then
-	for overlay in board/common/rootfs-overlay board/pc/rootfs-overlay; do
+	for overlay in board/*/rootfs-overlay; do
 		"$BUILDROOT_DIR/support/scripts/check-merged" -t overlay -u -b "$overlay" ||
 			{ echo "FAIL: Buildroot's check-merged on $overlay"; fail=1; }
 	done

@@ -2,8 +2,8 @@
 # Runtime lane: the node's root file system as Buildroot would finish it, on the
 # Debian userland of build-base.sh: kernel modules, the packages' own files
 # (STAGE: binaries and units the tree's packages install), then
-# board/common/rootfs-overlay and board/pc/rootfs-overlay (rsync as Buildroot's
-# SYSTEM_RSYNC), then
+# the defconfig's overlays, board/common/rootfs-overlay then board/pc/rootfs-overlay
+# (rsync as Buildroot's SYSTEM_RSYNC), then
 # board/common/post-build.sh with BR2_EXTERNAL_KUBERNETES_PATH and BR2_CONFIG
 # (the pc's defconfig for RUNTIME: docker, the default, or containerd; it picks
 # the node's container runtime) (and
@@ -24,13 +24,20 @@ docker) defconfig=$tree/configs/pc_defconfig ;;
 containerd) defconfig=$tree/configs/pc_containerd_defconfig ;;
 *) echo "build-rootfs: RUNTIME is docker or containerd, not '$RUNTIME'" >&2; exit 2 ;;
 esac
+# The defconfig's BR2_ROOTFS_OVERLAY (in its order: the common overlay, then the
+# pc's), as paths relative to the tree.
+# shellcheck disable=SC2016 # a literal $(BR2_EXTERNAL_KUBERNETES_PATH) of the defconfig
+overlays=$(sed -n 's/^BR2_ROOTFS_OVERLAY="\(.*\)"$/\1/p' "$defconfig" | sed 's|\$(BR2_EXTERNAL_KUBERNETES_PATH)/||g')
+[ -n "$overlays" ] || { echo "build-rootfs: no BR2_ROOTFS_OVERLAY in $defconfig" >&2; exit 1; }
 
 # Every input, by content (the base and kernel directories are named by theirs).
 key=$( {
 	echo "$base $kernel $size"
-	cd "$tree" && find board/common board/pc/rootfs-overlay package/kubernetes tests/runtime/test-rootfs "$stage" \
-		-type f -print0 | sort -z | xargs -0 sha256sum
-	find board/common board/pc/rootfs-overlay tests/runtime/test-rootfs -type l -printf '%p -> %l\n' | sort
+	# shellcheck disable=SC2086 # $overlays: the defconfig's list of directories
+	cd "$tree" && find board/common $overlays package/kubernetes tests/runtime/test-rootfs "$stage" \
+		-type f -print0 | sort -zu | xargs -0 sha256sum
+	# shellcheck disable=SC2086
+	find board/common $overlays tests/runtime/test-rootfs -type l -printf '%p -> %l\n' | sort -u
 	cat "$0" "${B4K_IMAGES_MANIFEST:-/dev/null}" "$defconfig"
 } | sha256sum | cut -c1-16)
 img=$cache/rootfs-$key.ext4
@@ -65,8 +72,7 @@ install -D -m 0600 "$tree/package/kubernetes/10-kubeadm.conf" \
 # makes it (a system user and group, no home, no login)
 chroot "$work" groupadd --system etcd
 chroot "$work" useradd --system --gid etcd --no-create-home --home-dir / --shell /bin/false etcd
-# pc_defconfig's BR2_ROOTFS_OVERLAY, in its order: the common overlay, then the pc's.
-for overlay in board/common/rootfs-overlay board/pc/rootfs-overlay; do
+for overlay in $overlays; do
 	rsync -a --ignore-times --keep-dirlinks --exclude .empty --exclude '*~' \
 		"$tree/$overlay/" "$work/"
 done
