@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shlex
+import socket
 import time
 
 import pexpect
@@ -62,8 +63,11 @@ class NodeError(Exception):
 class Node:
     """One QEMU TCG machine; `cmd` is the full qemu argv, `log` the console log path."""
 
-    def __init__(self, cmd, log, runtime="docker"):
-        self.cmd = cmd
+    def __init__(self, cmd, log, runtime="docker", qmp=None):
+        # qmp: a unix socket path for QEMU's machine protocol (pause, resume)
+        self.qmp = qmp
+        self.paused = False
+        self.cmd = cmd + (["-qmp", "unix:%s,server=on,wait=off" % qmp] if qmp else [])
         # the container runtime the node's image was built with (docker or containerd)
         self.runtime = runtime
         self.log_path = log
@@ -215,6 +219,42 @@ class Node:
         detail = out.replace("\n", " | ")[-300:]
         return ok, "%d/%d images present; %s" % (len(images) - len(missing), len(images), detail)
 
+    def _qmp(self, command):
+        """Run one QMP command (stop, cont) on the machine's socket; NodeError if refused."""
+        if not self.qmp:
+            raise NodeError("this node has no QMP socket")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(60)
+            s.connect(self.qmp)
+            f = s.makefile("rw", encoding="utf-8")
+            json.loads(f.readline())  # the greeting
+            for cmd in ("qmp_capabilities", command):
+                f.write(json.dumps({"execute": cmd}) + "\n")
+                f.flush()
+                while True:  # asynchronous events (STOP, RESUME) may come before the answer
+                    reply = json.loads(f.readline())
+                    if "return" in reply:
+                        break
+                    if "error" in reply:
+                        raise NodeError("qmp %s: %s" % (cmd, reply["error"]))
+
+    def pause(self):
+        """Stop the machine's CPUs and its virtual clock (QMP stop): it takes no host CPU
+        until resume(). For a lane, not a product path: two TCG machines on a 2-core host
+        are not two computers (docs/testing.md)."""
+        self._qmp("stop")
+        self.paused = True
+
+    def resume(self):
+        """Continue after pause(), then set the guest's clock from the host's: its wall
+        clock stood still while paused (and a Raspberry Pi, which has no real-time clock,
+        starts from systemd's built-in epoch; the lane's network has no NTP server, where a
+        real node's systemd-timesyncd would set it). (ok, the guest's date)."""
+        self._qmp("cont")
+        self.paused = False
+        rc, out = self.run("date -u -s @%d >/dev/null && date -u +%%FT%%TZ" % int(time.time()), 300)
+        return rc == 0, "resumed; clock set from the host: " + out.strip()
+
     def alive(self):
         """Powered on and its QEMU still running."""
         return self.child is not None and self.child.isalive()
@@ -224,6 +264,12 @@ class Node:
         if self.child is None:
             return
         if self.child.isalive():
+            if self.paused:
+                try:
+                    self._qmp("cont")
+                    self.paused = False
+                except (OSError, ValueError, NodeError):
+                    pass
             try:
                 self.child.send("systemctl poweroff\r")
                 self.child.expect(pexpect.EOF, timeout=180)
