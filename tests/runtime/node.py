@@ -46,7 +46,12 @@ def qemu_raspi3b(images, card, stick, netdev, nic):
     size = os.stat(card).st_size
     if size & (size - 1):
         raise SystemExit("%s: %d bytes, not a power of two (QEMU's SD card needs one)" % (card, size))
+    # The card's own cmdline.txt, plus one harness setting: systemd waits up to 10 min (not
+    # 90 s) for a device. Under TCG on a loaded 2-core host, udev reached ttyAMA0 after
+    # systemd's 90 s: "Timed out waiting for device /dev/ttyAMA0", no serial getty, no
+    # console login (pi-cluster3, a Buildroot build beside it). A Pi sees its UART at once.
     cmdline = open(os.path.join(images, "rpi-firmware", "cmdline.txt")).read().strip()
+    cmdline += " systemd.default_device_timeout_sec=600"
     return ["qemu-system-aarch64", "-M", "raspi3b", "-m", "1G",
             "-kernel", os.path.join(images, "Image"), "-dtb", os.path.join(images, "bcm2837-rpi-3-b.dtb"),
             "-append", cmdline, "-display", "none", "-monitor", "none", "-serial", "stdio",
