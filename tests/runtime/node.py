@@ -228,20 +228,23 @@ class Node:
         """Run one QMP command (stop, cont) on the machine's socket; NodeError if refused."""
         if not self.qmp:
             raise NodeError("this node has no QMP socket")
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(60)
-            s.connect(self.qmp)
-            f = s.makefile("rw", encoding="utf-8")
-            json.loads(f.readline())  # the greeting
-            for cmd in ("qmp_capabilities", command):
-                f.write(json.dumps({"execute": cmd}) + "\n")
-                f.flush()
-                while True:  # asynchronous events (STOP, RESUME) may come before the answer
-                    reply = json.loads(f.readline())
-                    if "return" in reply:
-                        break
-                    if "error" in reply:
-                        raise NodeError("qmp %s: %s" % (cmd, reply["error"]))
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(60)
+                s.connect(self.qmp)
+                f = s.makefile("rw", encoding="utf-8")
+                json.loads(f.readline())  # the greeting
+                for cmd in ("qmp_capabilities", command):
+                    f.write(json.dumps({"execute": cmd}) + "\n")
+                    f.flush()
+                    while True:  # asynchronous events (STOP, RESUME) may come before the answer
+                        reply = json.loads(f.readline())
+                        if "return" in reply:
+                            break
+                        if "error" in reply:
+                            raise NodeError("qmp %s: %s" % (cmd, reply["error"]))
+        except (OSError, ValueError) as e:  # no socket, QEMU gone, a line that is not JSON
+            raise NodeError("qmp %s on %s: %s" % (command, self.qmp, e)) from None
 
     def pause(self):
         """Stop the machine's CPUs and its virtual clock (QMP stop): it takes no host CPU
@@ -273,7 +276,7 @@ class Node:
                 try:
                     self._qmp("cont")
                     self.paused = False
-                except (OSError, ValueError, NodeError):
+                except NodeError:
                     pass
             try:
                 self.child.send("systemctl poweroff\r")
