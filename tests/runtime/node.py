@@ -253,13 +253,17 @@ class Node:
         self._qmp("stop")
         self.paused = True
 
+    def _continue(self):
+        """QMP cont: the machine runs again (its clock as it stood)."""
+        self._qmp("cont")
+        self.paused = False
+
     def resume(self):
         """Continue after pause(), then set the guest's clock from the host's: its wall
         clock stood still while paused (and a Raspberry Pi, which has no real-time clock,
         starts from systemd's built-in epoch; the lane's network has no NTP server, where a
         real node's systemd-timesyncd would set it). (ok, the guest's date)."""
-        self._qmp("cont")
-        self.paused = False
+        self._continue()
         rc, out = self.run("date -u -s @%d >/dev/null && date -u +%%FT%%TZ" % int(time.time()), 300)
         return rc == 0, "resumed; clock set from the host: " + out.strip()
 
@@ -274,8 +278,7 @@ class Node:
         if self.child.isalive():
             if self.paused:
                 try:
-                    self._qmp("cont")
-                    self.paused = False
+                    self._continue()
                 except NodeError:
                     pass
             try:
